@@ -1,0 +1,55 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+# Build rdma-core (Debian's source package) in place, with providers/dmr
+# added to its provider list, pyverbs included.
+#
+#   build-rdma-core.sh
+#
+# Prints the build directory (bin/, lib/, python/). The unpacked tree and
+# the build are cached under $DMR_CACHE/rdma-core, keyed by the version
+# and the cmake configuration; our provider is linked into the tree, so a
+# change to it costs an incremental ninja run, not a rebuild.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+ver=${DMR_RDMA_CORE_VERSION:-65.0-1.1}
+python=/usr/bin/python3
+cmake_flags=(-GNinja -DIN_PLACE=1 -DNO_MAN_PAGES=1 -DENABLE_STATIC=0
+	     -DPYTHON_EXECUTABLE="$python" -DCMAKE_BUILD_TYPE=RelWithDebInfo)
+root=$DMR_CACHE/rdma-core/$ver-$(input_hash "${cmake_flags[@]}" "$(cmake --version | head -n1)")
+src=$root/src
+build=$root/build
+
+for tool in cmake ninja cython3 pkg-config; do
+	command -v "$tool" >/dev/null || die "$tool is missing (run testbed/install-deps.sh)"
+done
+
+if [ ! -f "$src/.unpacked" ]; then
+	need_disk 1000
+	private_apt_update
+	tarball=$(fetch_orig_tarball rdma-core "$ver")
+	rm -rf "$src"
+	mkdir -p "$src"
+	tar -C "$src" --strip-components=1 -xf "$tarball"
+	# Add our provider after rxe, as an in-tree provider would be.
+	grep -q 'providers/dmr' "$src/CMakeLists.txt" ||
+		sed -i 's|^add_subdirectory(providers/rxe)$|&\nadd_subdirectory(providers/dmr)|' \
+			"$src/CMakeLists.txt"
+	grep -q 'providers/dmr' "$src/CMakeLists.txt" ||
+		die "cannot add providers/dmr to rdma-core's CMakeLists.txt"
+	touch "$src/.unpacked"
+fi
+ln -sfn "$DMR_TOP/providers/dmr" "$src/providers/dmr"
+
+mkdir -p "$build"
+if [ ! -f "$build/build.ninja" ]; then
+	log "configuring rdma-core $ver in $build"
+	(cd "$build" && cmake "${cmake_flags[@]}" "$src") >"$root/configure.log" 2>&1 ||
+		die "rdma-core configure failed, see $root/configure.log"
+fi
+log "building rdma-core $ver (log: $root/build.log)"
+ninja -C "$build" -j"$DMR_JOBS" >"$root/build.log" 2>&1 ||
+	die "rdma-core build failed, see $root/build.log"
+compgen -G "$build/lib/libdmr-rdmav*.so" >/dev/null ||
+	die "rdma-core built without the dmr provider"
+echo "$build"

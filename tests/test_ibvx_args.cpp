@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
+// libibverbs-ext: argument handling and error reporting, host-side. The
+// real VFIO, udmabuf and dma-heap paths run in the guest (pyverbs-tests).
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <infiniband/ibverbs_ext.h>
+
+namespace {
+
+// A fake sysfs tree with one PCI function, bound to @driver ("" = none).
+class FakeSysfs {
+public:
+	explicit FakeSysfs(const std::string &driver)
+	{
+		char tmpl[] = "/tmp/ibvx-sysfs-XXXXXX";
+
+		root_ = mkdtemp(tmpl);
+		dev_ = root_ + "/bus/pci/devices/0000:00:04.0";
+		run("mkdir -p " + dev_ + " " + root_ + "/bus/pci/drivers/" +
+		    (driver.empty() ? "none" : driver));
+		if (!driver.empty()) {
+			EXPECT_EQ(symlink(("../../drivers/" + driver).c_str(),
+					  (dev_ + "/driver").c_str()), 0);
+		}
+		setenv("IBVX_SYSFS_ROOT", root_.c_str(), 1);
+	}
+	~FakeSysfs()
+	{
+		unsetenv("IBVX_SYSFS_ROOT");
+		run("rm -rf " + root_);
+	}
+
+private:
+	static void run(const std::string &cmd)
+	{
+		ASSERT_EQ(system(cmd.c_str()), 0) << cmd;
+	}
+	std::string root_, dev_;
+};
+
+bool mentions(const char *haystack, const char *needle)
+{
+	return std::string(haystack).find(needle) != std::string::npos;
+}
+
+} // namespace
+
+TEST(IbvxVfio, RejectsMalformedPciAddresses)
+{
+	struct ibvx_vfio *v = reinterpret_cast<struct ibvx_vfio *>(1);
+
+	for (const char *bad : {"", "00:04.0", "0000:00:04", "0000:00:04.8",
+				"0000:00:20.0", "0000:00:04.0x", "zzzz:00:04.0"}) {
+		EXPECT_EQ(ibvx_vfio_open(bad, IBVX_VFIO_ANY, &v), EINVAL) << bad;
+		EXPECT_EQ(v, nullptr);
+		EXPECT_TRUE(mentions(ibvx_last_error(), "is not a PCI address"));
+	}
+	EXPECT_EQ(ibvx_vfio_open(nullptr, IBVX_VFIO_ANY, &v), EINVAL);
+	EXPECT_EQ(ibvx_vfio_open("0000:00:04.0", IBVX_VFIO_ANY, nullptr), EINVAL);
+	EXPECT_EQ(ibvx_vfio_open("0000:00:04.0", (enum ibvx_vfio_path)7, &v),
+		  EINVAL);
+}
+
+TEST(IbvxVfio, MissingDeviceIsENODEV)
+{
+	FakeSysfs sysfs("vfio-pci");
+	struct ibvx_vfio *v = nullptr;
+
+	EXPECT_EQ(ibvx_vfio_open("0000:00:05.0", IBVX_VFIO_ANY, &v), ENODEV);
+	EXPECT_TRUE(mentions(ibvx_last_error(), "no PCI function 0000:00:05.0"));
+}
+
+TEST(IbvxVfio, UnboundDeviceIsEBUSYWithBindingAdvice)
+{
+	FakeSysfs sysfs("");
+	struct ibvx_vfio *v = nullptr;
+
+	EXPECT_EQ(ibvx_vfio_open("0000:00:04.0", IBVX_VFIO_ANY, &v), EBUSY);
+	EXPECT_TRUE(mentions(ibvx_last_error(), "not bound to any driver"));
+	EXPECT_TRUE(mentions(ibvx_last_error(), "driver_override"));
+}
+
+TEST(IbvxVfio, DeviceOfAnotherDriverIsEBUSY)
+{
+	FakeSysfs sysfs("ivshmem");
+	struct ibvx_vfio *v = nullptr;
+
+	EXPECT_EQ(ibvx_vfio_open("0000:00:04.0", IBVX_VFIO_GROUP, &v), EBUSY);
+	EXPECT_TRUE(mentions(ibvx_last_error(), "bound to ivshmem, not vfio-pci"));
+}
+
+TEST(IbvxVfio, NullHandlesAreEINVAL)
+{
+	struct ibvx_range r = {0, 4096};
+	uint64_t size;
+	void *addr;
+	int fd = 42;
+
+	EXPECT_EQ(ibvx_vfio_bar_size(nullptr, 2, &size), EINVAL);
+	EXPECT_EQ(ibvx_vfio_bar_export(nullptr, 2, &r, 1, &fd), EINVAL);
+	EXPECT_EQ(ibvx_vfio_bar_mmap(nullptr, 2, &addr, &size), EINVAL);
+	EXPECT_EQ(ibvx_vfio_set_memory_enabled(nullptr, true), EINVAL);
+	EXPECT_EQ(ibvx_vfio_reset(nullptr), EINVAL);
+	EXPECT_EQ(ibvx_vfio_path(nullptr), IBVX_VFIO_ANY);
+	ibvx_vfio_close(nullptr);
+}
+
+TEST(IbvxAlloc, SizesMustBeWholePages)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	int fd = 42;
+
+	EXPECT_EQ(ibvx_udmabuf_alloc(0, &fd, nullptr), EINVAL);
+	EXPECT_EQ(fd, -1);
+	EXPECT_EQ(ibvx_udmabuf_alloc(page + 1, &fd, nullptr), EINVAL);
+	EXPECT_TRUE(mentions(ibvx_last_error(), "multiple of the page size"));
+	EXPECT_EQ(ibvx_dma_heap_alloc("system", page / 2, &fd), EINVAL);
+	EXPECT_EQ(ibvx_udmabuf_alloc(page, nullptr, nullptr), EINVAL);
+}
+
+TEST(IbvxAlloc, HeapNamesAreNamesNotPaths)
+{
+	int fd;
+
+	EXPECT_EQ(ibvx_dma_heap_alloc("../../etc/passwd", 4096, &fd), EINVAL);
+	EXPECT_EQ(ibvx_dma_heap_alloc("", 4096, &fd), EINVAL);
+	EXPECT_EQ(ibvx_dma_heap_alloc(nullptr, 4096, &fd), EINVAL);
+	EXPECT_EQ(ibvx_dma_heap_alloc("system", 4096, nullptr), EINVAL);
+}
+
+TEST(IbvxAlloc, MissingHeapIsEOPNOTSUPP)
+{
+	int fd;
+
+	EXPECT_EQ(ibvx_dma_heap_alloc("no-such-heap-dmr", 4096, &fd),
+		  EOPNOTSUPP);
+	EXPECT_TRUE(mentions(ibvx_last_error(), "/dev/dma_heap/no-such-heap-dmr"));
+}

@@ -1,0 +1,305 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB */
+/*
+ * dmr: a software RDMA device whose memory regions may be dma-bufs.
+ *
+ * Objects and their locks. The rules, in the order a lock may be taken
+ * while another is held (never the other way round):
+ *
+ *   dmr_qp.sq_lock  ->  dmr_qp.rq_lock (of any QP)  ->  dmr_srq.lock
+ *     ->  dma-buf reservation lock  ->  dmr_mem map lock (see dmr_mem.h)
+ *     ->  dmr_qp.state_lock, dmr_cq.lock (spinlocks, innermost)
+ *
+ * An sq_lock is never taken while an rq_lock is held, so a requester may
+ * lock its own SQ and any responder's RQ, including its own.
+ */
+#ifndef DMR_H
+#define DMR_H
+
+#include <linux/completion.h>
+#include <linux/mutex.h>
+#include <linux/netdevice.h>
+#include <linux/refcount.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+#include <linux/xarray.h>
+#include <rdma/ib_verbs.h>
+
+#include "dmr-abi.h"
+#include "dmr_mem.h"
+
+#define DRV_NAME "dmr"
+
+#define dmr_err(dev, fmt, ...) \
+	ibdev_err(&(dev)->ibdev, fmt, ##__VA_ARGS__)
+#define dmr_warn_ratelimited(dev, fmt, ...) \
+	ibdev_warn_ratelimited(&(dev)->ibdev, fmt, ##__VA_ARGS__)
+#define dmr_dbg(dev, fmt, ...) \
+	ibdev_dbg(&(dev)->ibdev, fmt, ##__VA_ARGS__)
+
+/* Limits of one device; dmr_query_device() reports them. */
+enum dmr_limits {
+	DMR_MAX_QP = 16384,
+	DMR_MAX_QP_WR = 16384,
+	DMR_MAX_CQ = 16384,
+	DMR_MAX_CQE = 65535,
+	DMR_MAX_MR = 1 << 20,
+	DMR_MAX_PD = 65536,
+	DMR_MAX_SRQ = 4096,
+	DMR_MAX_SRQ_WR = 16384,
+	DMR_MAX_RD_ATOM = 128,
+	DMR_MAX_UCONTEXT = 4096,
+	DMR_MAX_PKEYS = 1,
+	DMR_GID_TABLE_LEN = 32,
+};
+
+/* The largest message: the IBTA limit. */
+#define DMR_MAX_MSG_SIZE (1ULL << 31)
+
+struct dmr_dev {
+	struct ib_device ibdev;
+	/*
+	 * The netdev's nearest PCI ancestor, as a real NIC's DMA device
+	 * would be: dma-bufs are attached for it, so the kernel decides P2P
+	 * for that function. NULL if the netdev has no PCI ancestor.
+	 */
+	struct device *dma_dev;
+	struct net_device *ndev;	/* held by ib_device_set_netdev() */
+	struct list_head list;		/* dmr_devices, under dmr_devices_lock */
+
+	struct xarray mrs;		/* key index -> dmr_mr, RCU readers */
+	u32 next_mr_index;		/* under the xa lock of @mrs */
+
+	atomic_t n_ucontext;
+	atomic_t n_pd;
+	atomic_t n_cq;
+	atomic_t n_qp;
+	atomic_t n_mr;
+	atomic_t n_srq;
+};
+
+struct dmr_ucontext {
+	struct ib_ucontext ibuc;
+};
+
+struct dmr_pd {
+	struct ib_pd ibpd;
+};
+
+/* A ring shared with user space (or used by a kernel consumer). */
+struct dmr_queue {
+	struct dmr_ring_hdr *hdr;	/* vmalloc_user(), mapped by the process */
+	void *slots;			/* (void *)hdr + DMR_RING_HDR_SIZE */
+	size_t size;			/* bytes allocated, page aligned */
+	u32 nslots;			/* a power of two */
+	u32 stride;			/* bytes per slot */
+	/*
+	 * The kernel's own index: consumer of a work queue, producer of a
+	 * CQ. The copy in @hdr is only ever written from this one.
+	 */
+	u32 index;
+	struct rdma_user_mmap_entry *mmap;
+};
+
+struct dmr_cq {
+	struct ib_cq ibcq;
+	spinlock_t lock;		/* ring producer side, @notify, @overflow */
+	struct dmr_queue ring;
+	u8 notify;			/* armed IB_CQ_SOLICITED / IB_CQ_NEXT_COMP */
+	bool overflow;
+};
+
+struct dmr_srq {
+	struct ib_srq ibsrq;
+	struct mutex lock;		/* ring consumer side, @limit */
+	struct dmr_queue ring;
+	u32 max_sge;
+	u32 limit;			/* 0: not armed */
+};
+
+enum dmr_mr_kind {
+	DMR_MR_USER,
+	DMR_MR_DMABUF,
+};
+
+struct dmr_mr {
+	struct ib_mr ibmr;
+	struct dmr_dev *dev;
+	/*
+	 * One reference for the registration, one per access in flight.
+	 * dereg drops the first and waits for @released.
+	 */
+	refcount_t ref;
+	struct completion released;
+	struct rcu_head rcu;
+	u32 index;
+	enum dmr_mr_kind kind;
+	int access;			/* IB_ACCESS_* */
+	u64 iova;
+	u64 length;
+	struct dmr_mem mem;
+};
+
+/* The resolved segments of one side of a transfer, with MR references. */
+struct dmr_xfer {
+	struct dmr_mem_seg seg[DMR_MAX_SGE];
+	struct dmr_mr *mr[DMR_MAX_SGE];
+	unsigned int n;
+	u64 len;
+};
+
+struct dmr_qp {
+	struct ib_qp ibqp;
+	struct dmr_dev *dev;
+	/* Lookups from other QPs' requesters hold references. */
+	refcount_t ref;
+	struct completion released;
+
+	struct mutex sq_lock;		/* SQ consumer, requester state */
+	struct mutex rq_lock;		/* RQ consumer, responder state */
+	spinlock_t state_lock;		/* @state, ring error flags */
+	enum ib_qp_state state;
+
+	struct dmr_queue sq;
+	struct dmr_queue rq;		/* unused with an SRQ */
+	struct dmr_srq *srq;
+	struct dmr_cq *scq;
+	struct dmr_cq *rcq;
+	bool sq_sig_all;
+	u32 max_send_sge;
+	u32 max_recv_sge;
+	u32 max_inline;
+
+	/* Attributes, as modify_qp set them (sgid_attr not held). */
+	struct ib_qp_attr attr;
+
+	/* Requester retries (RNR and transport), under @sq_lock. */
+	struct delayed_work retry_work;
+	u8 rnr_retries_left;
+	u8 retries_left;
+	bool stalled;
+
+	/* Completes the SQ flush of an error raised by a responder. */
+	struct work_struct flush_work;
+
+	/* Requester scratch, under @sq_lock. */
+	struct dmr_send_wqe *send_wqe;	/* private copy of one send WQE */
+	struct dmr_xfer local;
+	struct dmr_xfer remote;
+	/* Responder scratch, under @rq_lock. */
+	struct dmr_recv_wqe *recv_wqe;	/* private copy of one receive WQE */
+};
+
+struct dmr_mmap_entry {
+	struct rdma_user_mmap_entry rdma_entry;
+	void *addr;			/* vmalloc_user() memory */
+};
+
+static inline struct dmr_dev *to_dmr_dev(struct ib_device *ibdev)
+{
+	return container_of(ibdev, struct dmr_dev, ibdev);
+}
+
+static inline struct dmr_pd *to_dmr_pd(struct ib_pd *ibpd)
+{
+	return container_of(ibpd, struct dmr_pd, ibpd);
+}
+
+static inline struct dmr_cq *to_dmr_cq(struct ib_cq *ibcq)
+{
+	return container_of(ibcq, struct dmr_cq, ibcq);
+}
+
+static inline struct dmr_srq *to_dmr_srq(struct ib_srq *ibsrq)
+{
+	return container_of(ibsrq, struct dmr_srq, ibsrq);
+}
+
+static inline struct dmr_qp *to_dmr_qp(struct ib_qp *ibqp)
+{
+	return container_of(ibqp, struct dmr_qp, ibqp);
+}
+
+static inline struct dmr_mr *to_dmr_mr(struct ib_mr *ibmr)
+{
+	return container_of(ibmr, struct dmr_mr, ibmr);
+}
+
+/* dmr_main.c */
+void dmr_dev_forget(struct dmr_dev *dev);
+
+/* dmr_verbs.c */
+int dmr_register_device(struct dmr_dev *dev, const char *name,
+			struct net_device *ndev);
+void dmr_port_event(struct dmr_dev *dev, enum ib_event_type event);
+u64 dmr_sys_image_guid(void);
+
+/* dmr_queue.c */
+int dmr_queue_init(struct dmr_queue *q, struct ib_udata *udata, u32 nslots,
+		   u32 stride);
+void dmr_queue_cleanup(struct dmr_queue *q);
+void dmr_queue_info(const struct dmr_queue *q, struct dmr_ring_info *info);
+int dmr_mmap(struct ib_ucontext *ibuc, struct vm_area_struct *vma);
+void dmr_mmap_free(struct rdma_user_mmap_entry *rdma_entry);
+
+/* dmr_cq.c */
+int dmr_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
+		  struct uverbs_attr_bundle *attrs);
+int dmr_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata);
+int dmr_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags);
+int dmr_poll_cq(struct ib_cq *ibcq, int num_entries, struct ib_wc *wc);
+int dmr_cq_post(struct dmr_cq *cq, const struct dmr_cqe *cqe, bool solicited);
+
+/* dmr_srq.c */
+int dmr_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
+		   struct ib_udata *udata);
+int dmr_modify_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr,
+		   enum ib_srq_attr_mask mask, struct ib_udata *udata);
+int dmr_query_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr);
+int dmr_destroy_srq(struct ib_srq *ibsrq, struct ib_udata *udata);
+int dmr_srq_take(struct dmr_srq *srq, void *wqe);
+
+/* dmr_mr.c */
+struct ib_mr *dmr_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
+			      u64 iova, int access, struct ib_dmah *dmah,
+			      struct ib_udata *udata);
+struct ib_mr *dmr_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
+				u64 length, u64 iova, int access,
+				struct ib_pd *ibpd, struct ib_udata *udata);
+int dmr_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
+int dmr_check_mr_access(int access);
+struct dmr_mr *dmr_mr_alloc(struct dmr_dev *dev, struct ib_pd *ibpd,
+			    u64 iova, u64 length, int access);
+int dmr_mr_publish(struct dmr_mr *mr);
+void dmr_mr_free(struct dmr_mr *mr);
+struct dmr_mr *dmr_mr_get(struct dmr_dev *dev, u32 key);
+void dmr_mr_put(struct dmr_mr *mr);
+
+/* dmr_qp.c */
+int dmr_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
+		  struct ib_udata *udata);
+int dmr_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		  struct ib_udata *udata);
+int dmr_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		 struct ib_qp_init_attr *init);
+int dmr_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata);
+struct dmr_qp *dmr_qp_get(u32 qpn);
+void dmr_qp_put(struct dmr_qp *qp);
+void dmr_qp_error(struct dmr_qp *qp, bool rq_locked);
+void dmr_qp_event(struct dmr_qp *qp, enum ib_event_type type);
+void dmr_qp_flush_sq(struct dmr_qp *qp);
+void dmr_qp_flush_rq(struct dmr_qp *qp);
+enum ib_qp_state dmr_qp_state(struct dmr_qp *qp);
+int dmr_qp_table_init(void);
+void dmr_qp_table_exit(void);
+
+/* dmr_exec.c */
+int dmr_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
+		  const struct ib_send_wr **bad_wr);
+int dmr_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
+		  const struct ib_recv_wr **bad_wr);
+int dmr_post_srq_recv(struct ib_srq *ibsrq, const struct ib_recv_wr *wr,
+		      const struct ib_recv_wr **bad_wr);
+void dmr_retry_work(struct work_struct *work);
+void dmr_sq_process(struct dmr_qp *qp);
+
+#endif /* DMR_H */

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
+/*
+ * Completion queues: a ring of struct dmr_cqe that the kernel produces and
+ * the process (or a kernel consumer, through dmr_poll_cq()) consumes.
+ */
+#include <linux/slab.h>
+#include <rdma/uverbs_ioctl.h>
+
+#include "dmr.h"
+#include "dmr_ring.h"
+
+int dmr_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
+		  struct uverbs_attr_bundle *attrs)
+{
+	struct ib_udata *udata = attrs ? &attrs->driver_udata : NULL;
+	struct dmr_dev *dev = to_dmr_dev(ibcq->device);
+	struct dmr_cq *cq = to_dmr_cq(ibcq);
+	struct dmr_create_cq_resp resp = {};
+	u32 nslots;
+	int err;
+
+	if (attr->flags)
+		return -EOPNOTSUPP;
+	if (!attr->cqe || attr->cqe > DMR_MAX_CQE)
+		return -EINVAL;
+	if (udata) {
+		err = ib_is_udata_in_empty(udata);
+		if (err)
+			return err;
+	}
+	if (atomic_inc_return(&dev->n_cq) > DMR_MAX_CQ) {
+		err = -ENOMEM;
+		goto err_count;
+	}
+
+	/* One slot more than asked: a full ring is then never ambiguous. */
+	nslots = dmr_ring_slots_for(attr->cqe + 1);
+	spin_lock_init(&cq->lock);
+	err = dmr_queue_init(&cq->ring, udata, nslots, DMR_CQE_SIZE);
+	if (err)
+		goto err_count;
+	ibcq->cqe = nslots - 1;
+
+	if (udata) {
+		dmr_queue_info(&cq->ring, &resp.ring);
+		err = ib_respond_udata(udata, resp);
+		if (err)
+			goto err_queue;
+	}
+	return 0;
+
+err_queue:
+	dmr_queue_cleanup(&cq->ring);
+err_count:
+	atomic_dec(&dev->n_cq);
+	return err;
+}
+
+int dmr_destroy_cq(struct ib_cq *ibcq, struct ib_udata *udata)
+{
+	struct dmr_cq *cq = to_dmr_cq(ibcq);
+
+	dmr_queue_cleanup(&cq->ring);
+	atomic_dec(&to_dmr_dev(ibcq->device)->n_cq);
+	return 0;
+}
+
+int dmr_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags)
+{
+	struct dmr_cq *cq = to_dmr_cq(ibcq);
+	unsigned long irqflags;
+	u32 consumer;
+	int missed = 0;
+
+	spin_lock_irqsave(&cq->lock, irqflags);
+	/* NEXT_COMP covers SOLICITED: never narrow an armed request. */
+	if (cq->notify != IB_CQ_NEXT_COMP)
+		cq->notify = flags & IB_CQ_SOLICITED_MASK;
+	if (flags & IB_CQ_REPORT_MISSED_EVENTS) {
+		consumer = smp_load_acquire(&cq->ring.hdr->consumer);
+		missed = !dmr_ring_empty(cq->ring.index, consumer);
+	}
+	spin_unlock_irqrestore(&cq->lock, irqflags);
+	return missed;
+}
+
+/*
+ * Add a completion. Called from the data engine of any QP that uses the
+ * CQ. A full ring is an overflow: the completion is lost, the CQ reports
+ * IB_EVENT_CQ_ERR once, and the caller moves its QP to the error state.
+ */
+int dmr_cq_post(struct dmr_cq *cq, const struct dmr_cqe *cqe, bool solicited)
+{
+	struct ib_cq *ibcq = &cq->ibcq;
+	struct ib_event ev;
+	unsigned long flags;
+	bool notify = false, overflow = false;
+	u32 consumer;
+
+	spin_lock_irqsave(&cq->lock, flags);
+	if (cq->overflow) {
+		spin_unlock_irqrestore(&cq->lock, flags);
+		return -ENOSPC;
+	}
+	consumer = smp_load_acquire(&cq->ring.hdr->consumer);
+	/* A consumer index out of range is the same as a full ring. */
+	if (!dmr_ring_valid(cq->ring.index, consumer, cq->ring.nslots) ||
+	    dmr_ring_full(cq->ring.index, consumer, cq->ring.nslots)) {
+		cq->overflow = true;
+		WRITE_ONCE(cq->ring.hdr->flags,
+			   READ_ONCE(cq->ring.hdr->flags) | DMR_RING_F_OVERFLOW);
+		overflow = true;
+	} else {
+		memcpy(cq->ring.slots +
+		       dmr_ring_slot(cq->ring.index, cq->ring.nslots) *
+		       DMR_CQE_SIZE, cqe, sizeof(*cqe));
+		cq->ring.index++;
+		smp_store_release(&cq->ring.hdr->producer, cq->ring.index);
+		if (cq->notify == IB_CQ_NEXT_COMP ||
+		    (cq->notify == IB_CQ_SOLICITED &&
+		     (solicited || cqe->status != IB_WC_SUCCESS))) {
+			cq->notify = 0;
+			notify = true;
+		}
+	}
+	spin_unlock_irqrestore(&cq->lock, flags);
+
+	if (overflow) {
+		if (ibcq->event_handler) {
+			ev.device = ibcq->device;
+			ev.element.cq = ibcq;
+			ev.event = IB_EVENT_CQ_ERR;
+			ibcq->event_handler(&ev, ibcq->cq_context);
+		}
+		return -ENOSPC;
+	}
+	if (notify && ibcq->comp_handler)
+		ibcq->comp_handler(ibcq, ibcq->cq_context);
+	return 0;
+}
+
+static void dmr_cqe_to_wc(const struct dmr_cqe *cqe, struct ib_wc *wc)
+{
+	memset(wc, 0, sizeof(*wc));
+	wc->wr_id = cqe->wr_id;
+	wc->status = cqe->status;
+	wc->opcode = cqe->opcode;
+	wc->vendor_err = cqe->vendor_err;
+	wc->byte_len = cqe->byte_len;
+	wc->ex.imm_data = cqe->imm_data;
+	wc->src_qp = cqe->src_qp;
+	wc->wc_flags = cqe->wc_flags;
+	wc->pkey_index = cqe->pkey_index;
+	wc->slid = cqe->slid;
+	wc->sl = cqe->sl;
+	wc->dlid_path_bits = cqe->dlid_path_bits;
+	wc->port_num = 1;
+}
+
+/* Polling for kernel consumers; processes poll their mapped ring. */
+int dmr_poll_cq(struct ib_cq *ibcq, int num_entries, struct ib_wc *wc)
+{
+	struct dmr_cq *cq = to_dmr_cq(ibcq);
+	struct dmr_ring_hdr *hdr = cq->ring.hdr;
+	struct dmr_cqe *cqe;
+	u32 consumer = hdr->consumer, producer;
+	int n;
+
+	producer = smp_load_acquire(&hdr->producer);
+	for (n = 0; n < num_entries && consumer != producer; n++, consumer++) {
+		cqe = cq->ring.slots +
+		      dmr_ring_slot(consumer, cq->ring.nslots) * DMR_CQE_SIZE;
+		dmr_cqe_to_wc(cqe, &wc[n]);
+		wc[n].qp = NULL;
+	}
+	smp_store_release(&hdr->consumer, consumer);
+	return n;
+}

@@ -1,0 +1,775 @@
+// SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
+/*
+ * The data engine. A doorbell (or a retry timer) runs the requester of a
+ * QP: it takes the posted send WQEs in order and, for each, executes the
+ * responder's side directly on the destination QP, which may belong to any
+ * dmr device of the host. Work is done in process context, under the
+ * requester's sq_lock and the responder's rq_lock (see dmr.h).
+ *
+ * Requester and responder are kept apart (dmr_req_* and dmr_resp_*), as
+ * the two ends of a wire would be; only the transport between them is a
+ * function call instead of packets.
+ */
+#include <linux/jiffies.h>
+#include <linux/slab.h>
+#include <rdma/ib_cache.h>
+
+#include "dmr.h"
+#include "dmr_ring.h"
+#include "dmr_rules.h"
+
+/* What the responder answers. */
+enum dmr_resp_result {
+	DMR_RESP_ACK,		/* done; the requester completes with status */
+	DMR_RESP_RNR,		/* no receive WQE: retry after the RNR timer */
+	DMR_RESP_NO_ANSWER,	/* no such QP, or not ready: transport retry */
+};
+
+static void dmr_xfer_release(struct dmr_xfer *x)
+{
+	unsigned int i;
+
+	for (i = 0; i < x->n; i++)
+		dmr_mr_put(x->mr[i]);
+	x->n = 0;
+	x->len = 0;
+}
+
+static void dmr_xfer_buf(struct dmr_xfer *x, void *buf, u64 len)
+{
+	x->seg[0] = (struct dmr_mem_seg){ .buf = buf, .len = len };
+	x->mr[0] = NULL;
+	x->n = 0;		/* no MR reference to drop */
+	x->len = len;
+}
+
+/* Number of segments of @x: inline buffers have one, without an MR. */
+static unsigned int dmr_xfer_nsegs(const struct dmr_xfer *x)
+{
+	return x->n ? x->n : (x->len ? 1 : 0);
+}
+
+/*
+ * Check an access of @len bytes at @addr through @key: the MR exists on
+ * @dev, belongs to @pd, allows @access and covers the range. On success
+ * the segment is appended to @x with a reference on the MR.
+ */
+static bool dmr_xfer_add(struct dmr_xfer *x, struct dmr_dev *dev,
+			 struct ib_pd *pd, u32 key, u64 addr, u64 len,
+			 int access)
+{
+	struct dmr_mr *mr;
+
+	mr = dmr_mr_get(dev, key);
+	if (!mr)
+		return false;
+	if (mr->ibmr.pd != pd || (mr->access & access) != access ||
+	    !dmr_range_within(mr->iova, mr->length, addr, len)) {
+		dmr_mr_put(mr);
+		return false;
+	}
+	x->mr[x->n] = mr;
+	x->seg[x->n] = (struct dmr_mem_seg){
+		.mem = &mr->mem,
+		.offset = addr - mr->iova,
+		.len = len,
+	};
+	x->n++;
+	x->len += len;
+	return true;
+}
+
+/*
+ * Resolve a scatter/gather list of local keys. Empty entries are skipped
+ * without looking at their key. IB_WC_LOC_LEN_ERR if the message would be
+ * too long, IB_WC_LOC_PROT_ERR for any key, access or range violation.
+ */
+static enum ib_wc_status dmr_xfer_sges(struct dmr_xfer *x, struct dmr_dev *dev,
+				       struct ib_pd *pd,
+				       const struct dmr_sge *sge, u32 nsge,
+				       int access)
+{
+	u64 total = 0;
+	u32 i;
+
+	x->n = 0;
+	x->len = 0;
+	for (i = 0; i < nsge; i++) {
+		if (!sge[i].length)
+			continue;
+		if (!dmr_add_len(&total, sge[i].length, DMR_MAX_MSG_SIZE))
+			return IB_WC_LOC_LEN_ERR;
+		if (!dmr_xfer_add(x, dev, pd, sge[i].lkey, sge[i].addr,
+				  sge[i].length, access))
+			return IB_WC_LOC_PROT_ERR;
+	}
+	return IB_WC_SUCCESS;
+}
+
+static bool dmr_dev_owns_gid(struct dmr_dev *dev, const union ib_gid *gid)
+{
+	const struct ib_gid_attr *attr;
+
+	attr = rdma_find_gid_by_port(&dev->ibdev, gid, IB_GID_TYPE_ROCE_UDP_ENCAP,
+				     1, NULL);
+	if (IS_ERR(attr))
+		return false;
+	rdma_put_gid_attr(attr);
+	return true;
+}
+
+/*
+ * The responder of @qp's connection: the QP with the destination number,
+ * on the dmr device that owns the destination GID. A reference is held.
+ */
+static struct dmr_qp *dmr_req_find_peer(struct dmr_qp *qp)
+{
+	struct dmr_qp *peer = dmr_qp_get(qp->attr.dest_qp_num);
+
+	if (!peer)
+		return NULL;
+	if (peer->ibqp.qp_type != IB_QPT_RC ||
+	    !dmr_dev_owns_gid(peer->dev, &qp->attr.ah_attr.grh.dgid)) {
+		dmr_qp_put(peer);
+		return NULL;
+	}
+	return peer;
+}
+
+static bool dmr_resp_ready(struct dmr_qp *peer)
+{
+	switch (dmr_qp_state(peer)) {
+	case IB_QPS_RTR:
+	case IB_QPS_RTS:
+	case IB_QPS_SQD:
+	case IB_QPS_SQE:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Take the next receive WQE of @peer into peer->recv_wqe. */
+static int dmr_resp_take_recv(struct dmr_qp *peer)
+{
+	struct dmr_queue *q = &peer->rq;
+	u32 producer;
+
+	lockdep_assert_held(&peer->rq_lock);
+	if (peer->srq)
+		return dmr_srq_take(peer->srq, peer->recv_wqe);
+	producer = smp_load_acquire(&q->hdr->producer);
+	if (!dmr_ring_valid(producer, q->index, q->nslots))
+		return -EIO;
+	if (dmr_ring_empty(producer, q->index))
+		return -EAGAIN;
+	memcpy(peer->recv_wqe,
+	       q->slots + dmr_ring_slot(q->index, q->nslots) * q->stride,
+	       q->stride);
+	q->index++;
+	smp_store_release(&q->hdr->consumer, q->index);
+	return 0;
+}
+
+/*
+ * A responder error (IBTA class A/C): the consumed receive WQE, if any,
+ * completes with @status, the responder QP goes to the error state, and
+ * the affiliated asynchronous @event (if any) is raised.
+ */
+static void dmr_resp_error(struct dmr_qp *peer, bool has_wqe,
+			   enum ib_wc_status status, enum ib_event_type event,
+			   bool raise)
+{
+	struct dmr_cqe cqe = {
+		.wr_id = peer->recv_wqe->wr_id,
+		.status = status,
+		.opcode = IB_WC_RECV,
+		.qp_num = peer->ibqp.qp_num,
+	};
+
+	if (has_wqe)
+		dmr_cq_post(peer->rcq, &cqe, false);
+	if (raise)
+		dmr_qp_event(peer, event);
+	dmr_qp_error(peer, true);
+}
+
+static void dmr_resp_complete(struct dmr_qp *qp, struct dmr_qp *peer,
+			      const struct dmr_send_wqe *wqe, u32 opcode,
+			      u32 byte_len)
+{
+	bool with_imm = wqe->opcode == IB_UVERBS_WR_SEND_WITH_IMM ||
+			wqe->opcode == IB_UVERBS_WR_RDMA_WRITE_WITH_IMM;
+	struct dmr_cqe cqe = {
+		.wr_id = peer->recv_wqe->wr_id,
+		.status = IB_WC_SUCCESS,
+		.opcode = opcode,
+		.byte_len = byte_len,
+		.imm_data = with_imm ? wqe->imm_data : 0,
+		.qp_num = peer->ibqp.qp_num,
+		.src_qp = qp->ibqp.qp_num,
+		.wc_flags = with_imm ? IB_WC_WITH_IMM : 0,
+	};
+
+	if (dmr_cq_post(peer->rcq, &cqe, wqe->send_flags & DMR_SEND_SOLICITED)) {
+		dmr_qp_event(peer, IB_EVENT_QP_FATAL);
+		dmr_qp_error(peer, true);
+	}
+}
+
+/* Check the responder QP's own access flags for an incoming request. */
+static bool dmr_resp_qp_allows(struct dmr_qp *peer, int access)
+{
+	return (peer->attr.qp_access_flags & access) == access;
+}
+
+/*
+ * Receive a SEND (with or without immediate) into the next receive WQE.
+ * The requester has resolved its gather list into qp->local.
+ */
+static enum ib_wc_status dmr_resp_send(struct dmr_qp *qp, struct dmr_qp *peer,
+				       const struct dmr_send_wqe *wqe,
+				       enum dmr_resp_result *res)
+{
+	struct dmr_recv_wqe *rwqe = peer->recv_wqe;
+	u32 max_sge = peer->srq ? peer->srq->max_sge : peer->max_recv_sge;
+	struct dmr_xfer *dst = &qp->remote;
+	enum ib_wc_status st;
+	bool dst_failed;
+	int err;
+
+	err = dmr_resp_take_recv(peer);
+	if (err == -EAGAIN) {
+		*res = DMR_RESP_RNR;
+		return IB_WC_SUCCESS;
+	}
+	if (err || rwqe->num_sge > max_sge) {
+		/* A malformed or corrupt receive queue: class A. */
+		dmr_resp_error(peer, !err, IB_WC_LOC_QP_OP_ERR,
+			       IB_EVENT_QP_FATAL, true);
+		return IB_WC_REM_OP_ERR;
+	}
+	st = dmr_xfer_sges(dst, peer->dev, peer->ibqp.pd,
+			   (const struct dmr_sge *)(rwqe + 1), rwqe->num_sge,
+			   IB_ACCESS_LOCAL_WRITE);
+	if (st != IB_WC_SUCCESS) {
+		dmr_xfer_release(dst);
+		dmr_resp_error(peer, true, st, 0, false);
+		return IB_WC_REM_OP_ERR;
+	}
+	if (dst->len < qp->local.len) {
+		dmr_xfer_release(dst);
+		dmr_resp_error(peer, true, IB_WC_LOC_LEN_ERR, 0, false);
+		return IB_WC_REM_INV_REQ_ERR;
+	}
+	err = dmr_mem_copy(dst->seg, dmr_xfer_nsegs(dst), qp->local.seg,
+			   dmr_xfer_nsegs(&qp->local), qp->local.len, &dst_failed);
+	dmr_xfer_release(dst);
+	if (err && dst_failed) {
+		dmr_resp_error(peer, true, IB_WC_LOC_PROT_ERR, 0, false);
+		return IB_WC_REM_OP_ERR;
+	}
+	if (err) {
+		/* Our own gather memory was revoked: the message is lost. */
+		dmr_resp_error(peer, true, IB_WC_REM_ABORT_ERR, 0, false);
+		return IB_WC_LOC_PROT_ERR;
+	}
+	dmr_resp_complete(qp, peer, wqe, IB_WC_RECV, qp->local.len);
+	return IB_WC_SUCCESS;
+}
+
+/*
+ * Resolve the responder's rkey for an RDMA or atomic request into
+ * qp->remote; a violation is an IBTA class C error at the responder.
+ */
+static enum ib_wc_status dmr_resp_rkey(struct dmr_qp *qp, struct dmr_qp *peer,
+				       u64 addr, u32 rkey, u64 len, int access)
+{
+	struct dmr_xfer *x = &qp->remote;
+
+	x->n = 0;
+	x->len = 0;
+	if (!dmr_resp_qp_allows(peer, access)) {
+		dmr_resp_error(peer, false, 0, 0, false);
+		return IB_WC_REM_INV_REQ_ERR;
+	}
+	if (!len)
+		return IB_WC_SUCCESS;	/* no key is checked for no data */
+	if (!dmr_xfer_add(x, peer->dev, peer->ibqp.pd, rkey, addr, len,
+			  access)) {
+		dmr_resp_error(peer, false, 0, IB_EVENT_QP_ACCESS_ERR, true);
+		return IB_WC_REM_ACCESS_ERR;
+	}
+	return IB_WC_SUCCESS;
+}
+
+static enum ib_wc_status dmr_resp_write(struct dmr_qp *qp, struct dmr_qp *peer,
+					const struct dmr_send_wqe *wqe,
+					enum dmr_resp_result *res)
+{
+	bool imm = wqe->opcode == IB_UVERBS_WR_RDMA_WRITE_WITH_IMM;
+	u64 len = qp->local.len;
+	enum ib_wc_status st;
+	bool dst_failed;
+	int err;
+
+	st = dmr_resp_rkey(qp, peer, wqe->wr.rdma.remote_addr, wqe->wr.rdma.rkey,
+			   len, IB_ACCESS_REMOTE_WRITE);
+	if (st != IB_WC_SUCCESS)
+		return st;
+	if (imm) {
+		err = dmr_resp_take_recv(peer);
+		if (err == -EAGAIN) {
+			dmr_xfer_release(&qp->remote);
+			*res = DMR_RESP_RNR;
+			return IB_WC_SUCCESS;
+		}
+		if (err) {
+			dmr_xfer_release(&qp->remote);
+			dmr_resp_error(peer, false, 0, IB_EVENT_QP_FATAL, true);
+			return IB_WC_REM_OP_ERR;
+		}
+	}
+	err = dmr_mem_copy(qp->remote.seg, qp->remote.n, qp->local.seg,
+			   dmr_xfer_nsegs(&qp->local), len, &dst_failed);
+	dmr_xfer_release(&qp->remote);
+	if (err && dst_failed) {
+		dmr_resp_error(peer, imm, IB_WC_REM_ACCESS_ERR,
+			       IB_EVENT_QP_ACCESS_ERR, true);
+		return IB_WC_REM_ACCESS_ERR;
+	}
+	if (err) {
+		if (imm)
+			dmr_resp_error(peer, true, IB_WC_REM_ABORT_ERR, 0, false);
+		return IB_WC_LOC_PROT_ERR;
+	}
+	if (imm)
+		dmr_resp_complete(qp, peer, wqe, IB_WC_RECV_RDMA_WITH_IMM, len);
+	return IB_WC_SUCCESS;
+}
+
+static enum ib_wc_status dmr_resp_read(struct dmr_qp *qp, struct dmr_qp *peer,
+				       const struct dmr_send_wqe *wqe)
+{
+	u64 len = qp->local.len;
+	enum ib_wc_status st;
+	bool dst_failed;
+	int err;
+
+	st = dmr_resp_rkey(qp, peer, wqe->wr.rdma.remote_addr, wqe->wr.rdma.rkey,
+			   len, IB_ACCESS_REMOTE_READ);
+	if (st != IB_WC_SUCCESS)
+		return st;
+	err = dmr_mem_copy(qp->local.seg, qp->local.n, qp->remote.seg,
+			   qp->remote.n, len, &dst_failed);
+	dmr_xfer_release(&qp->remote);
+	if (err && !dst_failed) {
+		dmr_resp_error(peer, false, 0, IB_EVENT_QP_ACCESS_ERR, true);
+		return IB_WC_REM_ACCESS_ERR;
+	}
+	return err ? IB_WC_LOC_PROT_ERR : IB_WC_SUCCESS;
+}
+
+static enum ib_wc_status dmr_resp_atomic(struct dmr_qp *qp, struct dmr_qp *peer,
+					 const struct dmr_send_wqe *wqe)
+{
+	bool cmp_swap = wqe->opcode == IB_UVERBS_WR_ATOMIC_CMP_AND_SWP;
+	u64 addr = wqe->wr.atomic.remote_addr;
+	struct dmr_mem_seg result;
+	enum ib_wc_status st;
+	bool dst_failed;
+	u64 orig;
+	int err;
+
+	if (addr & (sizeof(u64) - 1)) {
+		dmr_resp_error(peer, false, 0, 0, false);
+		return IB_WC_REM_INV_REQ_ERR;
+	}
+	st = dmr_resp_rkey(qp, peer, addr, wqe->wr.atomic.rkey, sizeof(u64),
+			   IB_ACCESS_REMOTE_ATOMIC);
+	if (st != IB_WC_SUCCESS)
+		return st;
+	err = dmr_mem_atomic(qp->remote.seg[0].mem, qp->remote.seg[0].offset,
+			     cmp_swap, wqe->wr.atomic.compare_add,
+			     wqe->wr.atomic.swap, &orig);
+	dmr_xfer_release(&qp->remote);
+	if (err) {
+		dmr_resp_error(peer, false, 0, IB_EVENT_QP_ACCESS_ERR, true);
+		return IB_WC_REM_ACCESS_ERR;
+	}
+	result = (struct dmr_mem_seg){ .buf = &orig, .len = sizeof(orig) };
+	err = dmr_mem_copy(qp->local.seg, qp->local.n, &result, 1, sizeof(orig),
+			   &dst_failed);
+	return err ? IB_WC_LOC_PROT_ERR : IB_WC_SUCCESS;
+}
+
+/* The responder side of one request, under the responder's rq_lock. */
+static enum ib_wc_status dmr_resp_execute(struct dmr_qp *qp,
+					  struct dmr_qp *peer,
+					  const struct dmr_send_wqe *wqe,
+					  enum dmr_resp_result *res)
+{
+	enum ib_wc_status st;
+
+	*res = DMR_RESP_ACK;
+	mutex_lock(&peer->rq_lock);
+	if (!dmr_resp_ready(peer)) {
+		mutex_unlock(&peer->rq_lock);
+		*res = DMR_RESP_NO_ANSWER;
+		return IB_WC_SUCCESS;
+	}
+	switch (wqe->opcode) {
+	case IB_UVERBS_WR_SEND:
+	case IB_UVERBS_WR_SEND_WITH_IMM:
+		st = dmr_resp_send(qp, peer, wqe, res);
+		break;
+	case IB_UVERBS_WR_RDMA_WRITE:
+	case IB_UVERBS_WR_RDMA_WRITE_WITH_IMM:
+		st = dmr_resp_write(qp, peer, wqe, res);
+		break;
+	case IB_UVERBS_WR_RDMA_READ:
+		st = dmr_resp_read(qp, peer, wqe);
+		break;
+	default:
+		st = dmr_resp_atomic(qp, peer, wqe);
+		break;
+	}
+	mutex_unlock(&peer->rq_lock);
+	return st;
+}
+
+/*
+ * Prepare the local side of a request into qp->local: the gather list of
+ * a send or write (or the inline data), the scatter list of a read or an
+ * atomic's result, which need local write access.
+ */
+static enum ib_wc_status dmr_req_local(struct dmr_qp *qp,
+				       struct dmr_send_wqe *wqe)
+{
+	const struct dmr_sge *sge = (const struct dmr_sge *)(wqe + 1);
+	bool scatter = wqe->opcode == IB_UVERBS_WR_RDMA_READ ||
+		       dmr_opcode_is_atomic(wqe->opcode);
+
+	if (wqe->send_flags & DMR_SEND_INLINE) {
+		dmr_xfer_buf(&qp->local, wqe + 1, wqe->inline_len);
+		return IB_WC_SUCCESS;
+	}
+	return dmr_xfer_sges(&qp->local, qp->dev, qp->ibqp.pd, sge,
+			     wqe->num_sge, scatter ? IB_ACCESS_LOCAL_WRITE : 0);
+}
+
+/* Execute one send WQE; the responder result says whether it finished. */
+static enum ib_wc_status dmr_req_execute(struct dmr_qp *qp,
+					 struct dmr_qp *peer,
+					 struct dmr_send_wqe *wqe,
+					 enum dmr_resp_result *res, u32 *byte_len)
+{
+	enum ib_wc_status st;
+
+	*res = DMR_RESP_ACK;
+	*byte_len = 0;
+	switch (dmr_send_wqe_check(wqe, qp->max_send_sge, qp->max_inline)) {
+	case DMR_WQE_OK:
+		break;
+	case DMR_WQE_BAD_ATOMIC:
+		return IB_WC_LOC_LEN_ERR;
+	default:
+		return IB_WC_LOC_QP_OP_ERR;
+	}
+	st = dmr_req_local(qp, wqe);
+	if (st == IB_WC_SUCCESS) {
+		*byte_len = qp->local.len;
+		if (peer)
+			st = dmr_resp_execute(qp, peer, wqe, res);
+		else
+			*res = DMR_RESP_NO_ANSWER;
+	}
+	dmr_xfer_release(&qp->local);
+	return st;
+}
+
+/*
+ * Wait for a retry: RNR NAK (after the responder's RNR timer) or no
+ * answer at all (after the local ACK timeout). False when the retries are
+ * used up. An rnr_retry of 7 means retry forever, as the IBTA says.
+ */
+static bool dmr_req_stall(struct dmr_qp *qp, struct dmr_qp *peer,
+			  enum dmr_resp_result res)
+{
+	u64 usec;
+
+	if (res == DMR_RESP_RNR) {
+		if (qp->attr.rnr_retry != 7) {
+			if (!qp->rnr_retries_left)
+				return false;
+			qp->rnr_retries_left--;
+		}
+		usec = dmr_rnr_timer_usec(peer->attr.min_rnr_timer);
+	} else {
+		if (!qp->retries_left)
+			return false;
+		qp->retries_left--;
+		usec = dmr_ack_timeout_usec(qp->attr.timeout);
+		if (!usec)
+			usec = 100 * USEC_PER_MSEC;	/* "infinite": keep trying */
+	}
+	qp->stalled = true;
+	mod_delayed_work(system_wq, &qp->retry_work,
+			 max(usecs_to_jiffies(usec), 1UL));
+	return true;
+}
+
+static void dmr_req_complete(struct dmr_qp *qp, const struct dmr_send_wqe *wqe,
+			     enum ib_wc_status status, u32 byte_len)
+{
+	struct dmr_cqe cqe = {
+		.wr_id = wqe->wr_id,
+		.status = status,
+		.opcode = dmr_wr_to_wc_opcode(wqe->opcode),
+		.byte_len = byte_len,
+		.qp_num = qp->ibqp.qp_num,
+	};
+
+	if (status == IB_WC_SUCCESS && !qp->sq_sig_all &&
+	    !(wqe->send_flags & DMR_SEND_SIGNALED))
+		return;
+	if (dmr_cq_post(qp->scq, &cqe, false)) {
+		dmr_qp_event(qp, IB_EVENT_QP_FATAL);
+		dmr_qp_error(qp, false);
+	}
+}
+
+/*
+ * Run the requester: execute the posted send WQEs in order until the
+ * queue is empty, a retry is pending or the QP leaves RTS. At most one
+ * ring's worth per call. Holds sq_lock.
+ */
+static void dmr_req_run(struct dmr_qp *qp)
+{
+	struct dmr_queue *q = &qp->sq;
+	struct dmr_send_wqe *wqe = qp->send_wqe;
+	struct dmr_qp *peer = NULL;
+	enum dmr_resp_result res;
+	enum ib_wc_status st;
+	u32 producer, byte_len;
+
+	lockdep_assert_held(&qp->sq_lock);
+	if (dmr_qp_state(qp) == IB_QPS_ERR) {
+		dmr_qp_flush_sq(qp);
+		return;
+	}
+	if (dmr_qp_state(qp) != IB_QPS_RTS || qp->stalled)
+		return;
+	producer = smp_load_acquire(&q->hdr->producer);
+	if (!dmr_ring_valid(producer, q->index, q->nslots)) {
+		dmr_warn_ratelimited(qp->dev, "QP %u: corrupt send queue index\n",
+				     qp->ibqp.qp_num);
+		dmr_qp_event(qp, IB_EVENT_QP_FATAL);
+		dmr_qp_error(qp, false);
+		return;
+	}
+	while (q->index != producer && dmr_qp_state(qp) == IB_QPS_RTS) {
+		memcpy(wqe, q->slots + dmr_ring_slot(q->index, q->nslots) *
+		       q->stride, q->stride);
+		if (!peer)
+			peer = dmr_req_find_peer(qp);
+		st = dmr_req_execute(qp, peer, wqe, &res, &byte_len);
+		if (res != DMR_RESP_ACK) {
+			if (dmr_req_stall(qp, peer, res))
+				break;
+			st = res == DMR_RESP_RNR ? IB_WC_RNR_RETRY_EXC_ERR :
+						   IB_WC_RETRY_EXC_ERR;
+		}
+		q->index++;
+		smp_store_release(&q->hdr->consumer, q->index);
+		dmr_req_complete(qp, wqe, st, byte_len);
+		if (st != IB_WC_SUCCESS) {
+			dmr_qp_error(qp, false);
+			break;
+		}
+		/* Forward progress resets the retry counters. */
+		qp->retries_left = qp->attr.retry_cnt;
+		qp->rnr_retries_left = qp->attr.rnr_retry;
+	}
+	if (peer)
+		dmr_qp_put(peer);
+	if (dmr_qp_state(qp) == IB_QPS_ERR)
+		dmr_qp_flush_sq(qp);
+}
+
+void dmr_sq_process(struct dmr_qp *qp)
+{
+	mutex_lock(&qp->sq_lock);
+	dmr_req_run(qp);
+	mutex_unlock(&qp->sq_lock);
+}
+
+void dmr_retry_work(struct work_struct *work)
+{
+	struct dmr_qp *qp = container_of(to_delayed_work(work), struct dmr_qp,
+					 retry_work);
+
+	mutex_lock(&qp->sq_lock);
+	qp->stalled = false;
+	dmr_req_run(qp);
+	mutex_unlock(&qp->sq_lock);
+}
+
+/* Post a kernel consumer's send WR into the ring (the process does this). */
+static int dmr_post_one_send(struct dmr_qp *qp, const struct ib_send_wr *wr)
+{
+	struct dmr_queue *q = &qp->sq;
+	struct dmr_send_wqe *wqe;
+	struct dmr_sge *sge;
+	u32 consumer, i, len = 0;
+
+	consumer = smp_load_acquire(&q->hdr->consumer);
+	if (dmr_ring_full(q->hdr->producer, consumer, q->nslots))
+		return -ENOMEM;
+	if (wr->num_sge > qp->max_send_sge)
+		return -EINVAL;
+	wqe = q->slots + dmr_ring_slot(q->hdr->producer, q->nslots) * q->stride;
+	memset(wqe, 0, sizeof(*wqe));
+	wqe->wr_id = wr->wr_id;
+	wqe->opcode = wr->opcode;
+	wqe->send_flags = wr->send_flags & DMR_SEND_FLAGS_ALL;
+	wqe->imm_data = wr->ex.imm_data;
+	if (wr->opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
+	    wr->opcode == IB_WR_ATOMIC_FETCH_AND_ADD) {
+		wqe->wr.atomic.remote_addr = atomic_wr(wr)->remote_addr;
+		wqe->wr.atomic.compare_add = atomic_wr(wr)->compare_add;
+		wqe->wr.atomic.swap = atomic_wr(wr)->swap;
+		wqe->wr.atomic.rkey = atomic_wr(wr)->rkey;
+	} else if (wr->opcode != IB_WR_SEND && wr->opcode != IB_WR_SEND_WITH_IMM) {
+		wqe->wr.rdma.remote_addr = rdma_wr(wr)->remote_addr;
+		wqe->wr.rdma.rkey = rdma_wr(wr)->rkey;
+	}
+	if (wr->send_flags & IB_SEND_INLINE) {
+		for (i = 0; i < wr->num_sge; i++) {
+			if (len + wr->sg_list[i].length > qp->max_inline)
+				return -EINVAL;
+			memcpy((void *)(wqe + 1) + len,
+			       (void *)(uintptr_t)wr->sg_list[i].addr,
+			       wr->sg_list[i].length);
+			len += wr->sg_list[i].length;
+		}
+		wqe->inline_len = len;
+	} else {
+		sge = (struct dmr_sge *)(wqe + 1);
+		for (i = 0; i < wr->num_sge; i++) {
+			sge[i].addr = wr->sg_list[i].addr;
+			sge[i].length = wr->sg_list[i].length;
+			sge[i].lkey = wr->sg_list[i].lkey;
+		}
+		wqe->num_sge = wr->num_sge;
+	}
+	if (dmr_send_wqe_check(wqe, qp->max_send_sge, qp->max_inline))
+		return -EINVAL;
+	smp_store_release(&q->hdr->producer, q->hdr->producer + 1);
+	return 0;
+}
+
+/*
+ * post_send: for a process, the doorbell (no WRs: the WQEs are already in
+ * the mapped ring); for a kernel consumer, WRs to put in the ring first.
+ */
+int dmr_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
+		  const struct ib_send_wr **bad_wr)
+{
+	struct dmr_qp *qp = to_dmr_qp(ibqp);
+	enum ib_qp_state state = dmr_qp_state(qp);
+	int err = 0;
+
+	/* A process's WRs live in its ring: never read user pointers here. */
+	if (wr && ibqp->uobject) {
+		*bad_wr = wr;
+		return -EINVAL;
+	}
+	if (state == IB_QPS_RESET || state == IB_QPS_INIT ||
+	    state == IB_QPS_RTR) {
+		*bad_wr = wr;
+		return -EINVAL;
+	}
+	mutex_lock(&qp->sq_lock);
+	for (; wr; wr = wr->next) {
+		err = dmr_post_one_send(qp, wr);
+		if (err) {
+			*bad_wr = wr;
+			break;
+		}
+	}
+	dmr_req_run(qp);
+	mutex_unlock(&qp->sq_lock);
+	return err;
+}
+
+/* Put receive WRs of a kernel consumer into a receive ring. */
+static int dmr_post_recv_ring(struct dmr_queue *q, u32 max_sge,
+			      const struct ib_recv_wr *wr,
+			      const struct ib_recv_wr **bad_wr)
+{
+	struct dmr_recv_wqe *wqe;
+	struct dmr_sge *sge;
+	u32 consumer, i;
+
+	for (; wr; wr = wr->next) {
+		consumer = smp_load_acquire(&q->hdr->consumer);
+		if (wr->num_sge > max_sge ||
+		    dmr_ring_full(q->hdr->producer, consumer, q->nslots)) {
+			*bad_wr = wr;
+			return wr->num_sge > max_sge ? -EINVAL : -ENOMEM;
+		}
+		wqe = q->slots + dmr_ring_slot(q->hdr->producer, q->nslots) *
+		      q->stride;
+		wqe->wr_id = wr->wr_id;
+		wqe->num_sge = wr->num_sge;
+		sge = (struct dmr_sge *)(wqe + 1);
+		for (i = 0; i < wr->num_sge; i++) {
+			sge[i].addr = wr->sg_list[i].addr;
+			sge[i].length = wr->sg_list[i].length;
+			sge[i].lkey = wr->sg_list[i].lkey;
+		}
+		smp_store_release(&q->hdr->producer, q->hdr->producer + 1);
+	}
+	return 0;
+}
+
+/*
+ * post_recv: a process posts receive WQEs in its mapped ring and calls this
+ * without WRs only to have them flushed once the QP is in the error state.
+ */
+int dmr_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
+		  const struct ib_recv_wr **bad_wr)
+{
+	struct dmr_qp *qp = to_dmr_qp(ibqp);
+	int err = 0;
+
+	if (qp->srq || (wr && ibqp->uobject) ||
+	    dmr_qp_state(qp) == IB_QPS_RESET) {
+		*bad_wr = wr;
+		return -EINVAL;
+	}
+	mutex_lock(&qp->rq_lock);
+	if (wr)
+		err = dmr_post_recv_ring(&qp->rq, qp->max_recv_sge, wr, bad_wr);
+	if (dmr_qp_state(qp) == IB_QPS_ERR)
+		dmr_qp_flush_rq(qp);
+	mutex_unlock(&qp->rq_lock);
+	return err;
+}
+
+int dmr_post_srq_recv(struct ib_srq *ibsrq, const struct ib_recv_wr *wr,
+		      const struct ib_recv_wr **bad_wr)
+{
+	struct dmr_srq *srq = to_dmr_srq(ibsrq);
+	int err;
+
+	if (ibsrq->uobject) {
+		*bad_wr = wr;
+		return -EINVAL;
+	}
+	mutex_lock(&srq->lock);
+	err = dmr_post_recv_ring(&srq->ring, srq->max_sge, wr, bad_wr);
+	mutex_unlock(&srq->lock);
+	return err;
+}

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
+/*
+ * dmr: a software RDMA device whose memory regions may be dma-bufs.
+ *
+ * Devices are created like rxe's, by "rdma link add NAME type dmr netdev
+ * IF", and follow their netdev: its state is the port's state, and the
+ * device goes away with it.
+ */
+#include <linux/if_arp.h>
+#include <linux/module.h>
+#include <linux/netdevice.h>
+#include <rdma/rdma_netlink.h>
+
+#include "dmr.h"
+
+/* Every dmr device of the host. */
+static LIST_HEAD(dmr_devices);
+static DEFINE_MUTEX(dmr_devices_lock);
+
+static struct dmr_dev *dmr_find_by_netdev(struct net_device *ndev)
+{
+	struct dmr_dev *dev;
+
+	lockdep_assert_held(&dmr_devices_lock);
+	list_for_each_entry(dev, &dmr_devices, list)
+		if (dev->ndev == ndev)
+			return dev;
+	return NULL;
+}
+
+/* Called by dealloc_driver: the device is gone from the core. */
+void dmr_dev_forget(struct dmr_dev *dev)
+{
+	mutex_lock(&dmr_devices_lock);
+	list_del_init(&dev->list);
+	mutex_unlock(&dmr_devices_lock);
+}
+
+static int dmr_newlink(const char *ibdev_name, struct net_device *ndev)
+{
+	struct dmr_dev *dev;
+	int err;
+
+	if (ndev->type != ARPHRD_ETHER) {
+		pr_err("dmr: %s is not an Ethernet device\n", netdev_name(ndev));
+		return -EINVAL;
+	}
+	dev = ib_alloc_device(dmr_dev, ibdev);
+	if (!dev)
+		return -ENOMEM;
+
+	/*
+	 * Listed before registration, which may take RTNL: the netdev
+	 * notifier runs under RTNL and takes dmr_devices_lock.
+	 */
+	mutex_lock(&dmr_devices_lock);
+	if (dmr_find_by_netdev(ndev)) {
+		mutex_unlock(&dmr_devices_lock);
+		ib_dealloc_device(&dev->ibdev);
+		pr_err("dmr: %s already has a dmr device\n", netdev_name(ndev));
+		return -EEXIST;
+	}
+	dev->ndev = ndev;
+	list_add_tail(&dev->list, &dmr_devices);
+	mutex_unlock(&dmr_devices_lock);
+
+	err = dmr_register_device(dev, ibdev_name, ndev);
+	if (err) {
+		dmr_dev_forget(dev);
+		ib_dealloc_device(&dev->ibdev);
+		return err;
+	}
+	return 0;
+}
+
+static struct rdma_link_ops dmr_link_ops = {
+	.type = "dmr",
+	.newlink = dmr_newlink,
+};
+
+static int dmr_netdev_event(struct notifier_block *nb, unsigned long event,
+			    void *ptr)
+{
+	struct net_device *ndev = netdev_notifier_info_to_dev(ptr);
+	struct dmr_dev *dev;
+
+	mutex_lock(&dmr_devices_lock);
+	dev = dmr_find_by_netdev(ndev);
+	if (!dev || !ib_device_try_get(&dev->ibdev)) {
+		mutex_unlock(&dmr_devices_lock);
+		return NOTIFY_DONE;
+	}
+	mutex_unlock(&dmr_devices_lock);
+
+	switch (event) {
+	case NETDEV_UNREGISTER:
+		ib_unregister_device_queued(&dev->ibdev);
+		break;
+	case NETDEV_UP:
+	case NETDEV_DOWN:
+	case NETDEV_CHANGE:
+		dmr_port_event(dev, netif_running(ndev) && netif_carrier_ok(ndev) ?
+				    IB_EVENT_PORT_ACTIVE : IB_EVENT_PORT_ERR);
+		break;
+	default:
+		break;
+	}
+	ib_device_put(&dev->ibdev);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block dmr_netdev_notifier = {
+	.notifier_call = dmr_netdev_event,
+};
+
+/* Unregister every device; waits for queued unregistrations too. */
+static void dmr_remove_all(void)
+{
+	struct dmr_dev *dev;
+
+	for (;;) {
+		mutex_lock(&dmr_devices_lock);
+		dev = list_first_entry_or_null(&dmr_devices, struct dmr_dev, list);
+		if (dev)
+			get_device(&dev->ibdev.dev);
+		mutex_unlock(&dmr_devices_lock);
+		if (!dev)
+			break;
+		ib_unregister_device(&dev->ibdev);
+		/* dealloc_driver took it off the list. */
+		put_device(&dev->ibdev.dev);
+	}
+}
+
+static int __init dmr_init(void)
+{
+	int err;
+
+	err = dmr_qp_table_init();
+	if (err)
+		return err;
+	err = register_netdevice_notifier(&dmr_netdev_notifier);
+	if (err)
+		goto err_table;
+	rdma_link_register(&dmr_link_ops);
+	pr_info("dmr: loaded\n");
+	return 0;
+
+err_table:
+	dmr_qp_table_exit();
+	return err;
+}
+
+static void __exit dmr_exit(void)
+{
+	rdma_link_unregister(&dmr_link_ops);
+	unregister_netdevice_notifier(&dmr_netdev_notifier);
+	dmr_remove_all();
+	dmr_qp_table_exit();
+	pr_info("dmr: unloaded\n");
+}
+
+module_init(dmr_init);
+module_exit(dmr_exit);
+
+MODULE_ALIAS_RDMA_LINK("dmr");
+MODULE_DESCRIPTION("Software RDMA device with dma-buf memory regions");
+MODULE_LICENSE("Dual BSD/GPL");

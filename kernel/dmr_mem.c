@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
+/*
+ * The memory access layer: the pinned-user-pages backend and the copy and
+ * atomic engines that work on any backend (see dmr_mem.h).
+ */
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/vmalloc.h>
+#include <rdma/ib_umem.h>
+
+#include "dmr_mem.h"
+
+/*
+ * Atomics on MMIO cannot use locked instructions; they are atomic with
+ * respect to every other dmr atomic, which is what IB_ATOMIC_HCA promises.
+ */
+static DEFINE_SPINLOCK(dmr_io_atomic_lock);
+
+static void dmr_user_chunk(struct dmr_mem *mem, u64 offset, u64 len,
+			   struct dmr_chunk *chunk)
+{
+	u64 pos = offset + mem->user.first_offset;
+	unsigned long idx = pos >> PAGE_SHIFT;
+	unsigned int in_page = pos & ~PAGE_MASK;
+	u64 n = PAGE_SIZE - in_page;
+
+	/* Coalesce physically consecutive pages into one chunk. */
+	while (n < len && idx + 1 < mem->user.npages &&
+	       page_to_pfn(mem->user.pages[idx + 1]) ==
+	       page_to_pfn(mem->user.pages[idx]) + 1) {
+		n += PAGE_SIZE;
+		idx++;
+	}
+	idx = pos >> PAGE_SHIFT;
+	chunk->va = page_address(mem->user.pages[idx]) + in_page;
+	chunk->len = min(n, len);
+	chunk->is_io = false;
+}
+
+static void dmr_user_release(struct dmr_mem *mem)
+{
+	kvfree(mem->user.pages);
+	ib_umem_release(mem->user.umem);
+}
+
+static const struct dmr_mem_ops dmr_user_ops = {
+	.chunk = dmr_user_chunk,
+	.release = dmr_user_release,
+};
+
+/*
+ * Pinned user pages: an array of the umem's pages for O(1) lookup. dmr
+ * registers with virtual DMA (no DMA device for ib_umem), so the umem's
+ * scatterlist carries the pages themselves.
+ */
+int dmr_mem_init_user(struct dmr_mem *mem, struct ib_umem *umem)
+{
+	struct sg_page_iter iter;
+	unsigned long n = 0;
+
+	mem->user.npages = ib_umem_num_pages(umem);
+	mem->user.pages = kvmalloc_array(mem->user.npages,
+					 sizeof(*mem->user.pages), GFP_KERNEL);
+	if (!mem->user.pages)
+		return -ENOMEM;
+	for_each_sgtable_page(&umem->sgt_append.sgt, &iter, 0) {
+		if (n == mem->user.npages)
+			break;
+		mem->user.pages[n++] = sg_page_iter_page(&iter);
+	}
+	if (n != mem->user.npages) {
+		kvfree(mem->user.pages);
+		return -EFAULT;
+	}
+	mem->user.umem = umem;
+	mem->user.first_offset = ib_umem_offset(umem);
+	mem->length = umem->length;
+	mem->ops = &dmr_user_ops;
+	return 0;
+}
+
+static void dmr_chunk_copy(const struct dmr_chunk *dst,
+			   const struct dmr_chunk *src, size_t n)
+{
+	u8 bounce[256];
+	size_t done, step;
+
+	if (!dst->is_io && !src->is_io) {
+		memcpy(dst->va, src->va, n);
+	} else if (dst->is_io && !src->is_io) {
+		memcpy_toio(dst->io, src->va, n);
+	} else if (!dst->is_io && src->is_io) {
+		memcpy_fromio(dst->va, src->io, n);
+	} else {
+		for (done = 0; done < n; done += step) {
+			step = min(n - done, sizeof(bounce));
+			memcpy_fromio(bounce, src->io + done, step);
+			memcpy_toio(dst->io + done, bounce, step);
+		}
+	}
+}
+
+/* A position in a list of segments, with its access bracket. */
+struct dmr_cursor {
+	const struct dmr_mem_seg *seg;
+	unsigned int nsegs;
+	u64 pos;			/* within *seg */
+	bool open;			/* dmr_mem_begin() done for seg->mem */
+};
+
+static void dmr_cursor_close(struct dmr_cursor *c)
+{
+	if (c->open) {
+		dmr_mem_end(c->seg->mem);
+		c->open = false;
+	}
+}
+
+/* Skip exhausted and empty segments; false at the end of the list. */
+static bool dmr_cursor_settle(struct dmr_cursor *c)
+{
+	while (c->nsegs && c->pos == c->seg->len) {
+		dmr_cursor_close(c);
+		c->seg++;
+		c->nsegs--;
+		c->pos = 0;
+	}
+	return c->nsegs;
+}
+
+static int dmr_cursor_chunk(struct dmr_cursor *c, u64 max,
+			    struct dmr_chunk *chunk)
+{
+	const struct dmr_mem_seg *seg = c->seg;
+	u64 len = min(max, seg->len - c->pos);
+	int err;
+
+	if (!seg->mem) {
+		chunk->va = seg->buf + c->pos;
+		chunk->len = len;
+		chunk->is_io = false;
+		return 0;
+	}
+	if (!c->open) {
+		err = dmr_mem_begin(seg->mem);
+		if (err)
+			return err;
+		c->open = true;
+	}
+	seg->mem->ops->chunk(seg->mem, seg->offset + c->pos, len, chunk);
+	return 0;
+}
+
+/*
+ * Copy @len bytes from the @src segments to the @dst segments. The caller
+ * has checked every segment against its MR (keys, access, bounds) and that
+ * both lists hold at least @len bytes. Returns -EACCES if a backend was
+ * revoked on the way (the bytes before it were copied); *@dst_failed then
+ * tells which side it was.
+ */
+int dmr_mem_copy(const struct dmr_mem_seg *dst, unsigned int ndst,
+		 const struct dmr_mem_seg *src, unsigned int nsrc, u64 len,
+		 bool *dst_failed)
+{
+	struct dmr_cursor d = { .seg = dst, .nsegs = ndst };
+	struct dmr_cursor s = { .seg = src, .nsegs = nsrc };
+	struct dmr_chunk dc, sc;
+	u64 bracket = 0;
+	size_t n;
+	int err = 0;
+
+	*dst_failed = false;
+	while (len) {
+		if (!dmr_cursor_settle(&d) || !dmr_cursor_settle(&s)) {
+			err = -EINVAL;
+			break;
+		}
+		err = dmr_cursor_chunk(&d, len, &dc);
+		*dst_failed = err;
+		if (!err)
+			err = dmr_cursor_chunk(&s, dc.len, &sc);
+		if (err)
+			break;
+		n = min(dc.len, sc.len);
+		dmr_chunk_copy(&dc, &sc, n);
+		d.pos += n;
+		s.pos += n;
+		len -= n;
+		bracket += n;
+		/* Let a waiting invalidate in, and other tasks run. */
+		if (bracket >= DMR_MEM_BRACKET_BYTES) {
+			dmr_cursor_close(&d);
+			dmr_cursor_close(&s);
+			bracket = 0;
+			cond_resched();
+		}
+	}
+	dmr_cursor_close(&d);
+	dmr_cursor_close(&s);
+	return err;
+}
+
+/*
+ * An 8-byte atomic at @offset (8-byte aligned, checked by the caller):
+ * compare-and-swap or fetch-and-add. The original value goes to @orig.
+ */
+int dmr_mem_atomic(struct dmr_mem *mem, u64 offset, bool cmp_swap,
+		   u64 compare_add, u64 swap, u64 *orig)
+{
+	struct dmr_chunk chunk;
+	u64 old;
+	int err;
+
+	err = dmr_mem_begin(mem);
+	if (err)
+		return err;
+	mem->ops->chunk(mem, offset, sizeof(u64), &chunk);
+	if (chunk.is_io) {
+		spin_lock(&dmr_io_atomic_lock);
+		old = readq(chunk.io);
+		if (!cmp_swap)
+			writeq(old + compare_add, chunk.io);
+		else if (old == compare_add)
+			writeq(swap, chunk.io);
+		spin_unlock(&dmr_io_atomic_lock);
+	} else if (cmp_swap) {
+		old = cmpxchg64((u64 *)chunk.va, compare_add, swap);
+	} else {
+		old = atomic64_fetch_add(compare_add, (atomic64_t *)chunk.va);
+	}
+	dmr_mem_end(mem);
+	*orig = old;
+	return 0;
+}

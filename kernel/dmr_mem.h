@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB */
+/*
+ * The memory access layer: how the data engine reaches the bytes of a
+ * memory region, whatever backs it.
+ *
+ * Backends: pinned user pages (ib_umem), and dma-bufs, whose mapped ranges
+ * are either RAM (struct pages, mapped write-back) or MMIO without struct
+ * pages (ioremap'ed, accessed with the io accessors). The data path asks
+ * for chunks of an MR and copies between chunks; it never looks at which
+ * backend an MR has.
+ *
+ * Every access is bracketed by dmr_mem_begin() and dmr_mem_end(). Between
+ * them the backing store stays mapped: for a dma-buf this holds off
+ * invalidate_mappings, which waits for the bracket to close. A bracket
+ * never sleeps on user space and never lasts longer than one chunked copy
+ * of at most DMR_MEM_BRACKET_BYTES, which bounds the time an invalidate
+ * waits.
+ */
+#ifndef DMR_MEM_H
+#define DMR_MEM_H
+
+#include <linux/types.h>
+
+struct dmr_mem;
+struct dmr_dmabuf;
+struct ib_umem;
+struct page;
+
+/* The most bytes copied inside one begin/end bracket. */
+#define DMR_MEM_BRACKET_BYTES (256 * 1024)
+
+/* A virtually contiguous piece of an MR, mapped for the CPU. */
+struct dmr_chunk {
+	union {
+		void *va;
+		void __iomem *io;
+	};
+	size_t len;
+	bool is_io;
+};
+
+struct dmr_mem_ops {
+	/*
+	 * Make the memory accessible; fails with -EACCES once revoked.
+	 * Brackets on one dmr_mem may nest (a copy within one MR).
+	 */
+	int (*begin)(struct dmr_mem *mem);
+	void (*end)(struct dmr_mem *mem);
+	/* The chunk at byte @offset, at most @len long. Inside a bracket. */
+	void (*chunk)(struct dmr_mem *mem, u64 offset, u64 len,
+		      struct dmr_chunk *chunk);
+	void (*release)(struct dmr_mem *mem);
+};
+
+struct dmr_mem {
+	const struct dmr_mem_ops *ops;
+	u64 length;
+	union {
+		struct {
+			struct ib_umem *umem;
+			struct page **pages;
+			unsigned long npages;
+			unsigned int first_offset;	/* in the first page */
+		} user;
+		struct dmr_dmabuf *dmabuf;
+	};
+};
+
+/*
+ * One piece of a transfer: @len bytes at byte @offset of @mem, or, with
+ * @mem NULL, of the kernel buffer @buf (inline data, atomic results).
+ */
+struct dmr_mem_seg {
+	struct dmr_mem *mem;
+	void *buf;
+	u64 offset;
+	u64 len;
+};
+
+int dmr_mem_init_user(struct dmr_mem *mem, struct ib_umem *umem);
+int dmr_mem_copy(const struct dmr_mem_seg *dst, unsigned int ndst,
+		 const struct dmr_mem_seg *src, unsigned int nsrc, u64 len,
+		 bool *dst_failed);
+int dmr_mem_atomic(struct dmr_mem *mem, u64 offset, bool cmp_swap,
+		   u64 compare_add, u64 swap, u64 *orig);
+
+static inline int dmr_mem_begin(struct dmr_mem *mem)
+{
+	return mem->ops->begin ? mem->ops->begin(mem) : 0;
+}
+
+static inline void dmr_mem_end(struct dmr_mem *mem)
+{
+	if (mem->ops->end)
+		mem->ops->end(mem);
+}
+
+static inline void dmr_mem_release(struct dmr_mem *mem)
+{
+	if (mem->ops && mem->ops->release)
+		mem->ops->release(mem);
+	mem->ops = NULL;
+}
+
+#endif /* DMR_MEM_H */

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
+/*
+ * Memory regions: keys, registration of user memory, re-registration,
+ * deregistration, and the key lookup the data engine uses.
+ *
+ * A key is the MR's index in the device's table shifted left by 8, plus a
+ * random byte, so that a stale key of a freed MR rarely names a new one.
+ * lkey and rkey are the same; whether remote access is allowed is decided
+ * by the access flags, never by the key.
+ */
+#include <linux/random.h>
+#include <linux/slab.h>
+#include <rdma/ib_umem.h>
+#include <rdma/uverbs_ioctl.h>
+
+#include "dmr.h"
+
+#define DMR_MR_ACCESS_SUPPORTED \
+	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
+	 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC | \
+	 IB_ACCESS_RELAXED_ORDERING | IB_ACCESS_HUGETLB)
+
+int dmr_check_mr_access(int access)
+{
+	if (access & ~DMR_MR_ACCESS_SUPPORTED)
+		return -EOPNOTSUPP;
+	/* IBTA: remote write or atomic access needs local write. */
+	if ((access & (IB_ACCESS_REMOTE_WRITE | IB_ACCESS_REMOTE_ATOMIC)) &&
+	    !(access & IB_ACCESS_LOCAL_WRITE))
+		return -EINVAL;
+	return 0;
+}
+
+struct dmr_mr *dmr_mr_alloc(struct dmr_dev *dev, struct ib_pd *ibpd,
+			    u64 iova, u64 length, int access)
+{
+	struct dmr_mr *mr;
+	int err;
+
+	err = dmr_check_mr_access(access);
+	if (err)
+		return ERR_PTR(err);
+	if (!length || length > dev->ibdev.attrs.max_mr_size ||
+	    iova + length < iova)
+		return ERR_PTR(-EINVAL);
+	if (atomic_inc_return(&dev->n_mr) > DMR_MAX_MR) {
+		atomic_dec(&dev->n_mr);
+		return ERR_PTR(-ENOMEM);
+	}
+	mr = kzalloc(sizeof(*mr), GFP_KERNEL);
+	if (!mr) {
+		atomic_dec(&dev->n_mr);
+		return ERR_PTR(-ENOMEM);
+	}
+	mr->dev = dev;
+	refcount_set(&mr->ref, 1);
+	init_completion(&mr->released);
+	mr->iova = iova;
+	mr->length = length;
+	mr->access = access;
+	mr->ibmr.pd = ibpd;
+	mr->ibmr.device = &dev->ibdev;
+	mr->ibmr.iova = iova;
+	mr->ibmr.length = length;
+	return mr;
+}
+
+/* Give @mr a key and make it visible to lookups. */
+int dmr_mr_publish(struct dmr_mr *mr)
+{
+	struct dmr_dev *dev = mr->dev;
+	u32 key;
+	int err;
+
+	err = xa_alloc_cyclic(&dev->mrs, &mr->index, NULL,
+			      XA_LIMIT(1, DMR_MAX_MR), &dev->next_mr_index,
+			      GFP_KERNEL);
+	if (err < 0)
+		return err;
+	key = mr->index << 8 | get_random_u8();
+	mr->ibmr.lkey = key;
+	mr->ibmr.rkey = key;
+	xa_store(&dev->mrs, mr->index, mr, GFP_KERNEL);
+	return 0;
+}
+
+/* Undo dmr_mr_alloc() for an MR that was never published. */
+void dmr_mr_free(struct dmr_mr *mr)
+{
+	atomic_dec(&mr->dev->n_mr);
+	kfree(mr);
+}
+
+struct dmr_mr *dmr_mr_get(struct dmr_dev *dev, u32 key)
+{
+	struct dmr_mr *mr;
+
+	rcu_read_lock();
+	mr = xa_load(&dev->mrs, key >> 8);
+	if (mr && (mr->ibmr.lkey != key || !refcount_inc_not_zero(&mr->ref)))
+		mr = NULL;
+	rcu_read_unlock();
+	return mr;
+}
+
+void dmr_mr_put(struct dmr_mr *mr)
+{
+	if (refcount_dec_and_test(&mr->ref))
+		complete(&mr->released);
+}
+
+struct ib_mr *dmr_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
+			      u64 iova, int access, struct ib_dmah *dmah,
+			      struct ib_udata *udata)
+{
+	struct dmr_dev *dev = to_dmr_dev(ibpd->device);
+	struct ib_umem *umem;
+	struct dmr_mr *mr;
+	int err;
+
+	if (dmah)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (udata) {
+		err = ib_is_udata_in_empty(udata);
+		if (err)
+			return ERR_PTR(err);
+	}
+	mr = dmr_mr_alloc(dev, ibpd, iova, length, access);
+	if (IS_ERR(mr))
+		return ERR_CAST(mr);
+
+	umem = ib_umem_get_va(&dev->ibdev, start, length, access);
+	if (IS_ERR(umem)) {
+		err = PTR_ERR(umem);
+		goto err_free;
+	}
+	err = dmr_mem_init_user(&mr->mem, umem);
+	if (err) {
+		ib_umem_release(umem);
+		goto err_free;
+	}
+	mr->kind = DMR_MR_USER;
+	mr->ibmr.type = IB_MR_TYPE_USER;
+	err = dmr_mr_publish(mr);
+	if (err)
+		goto err_mem;
+	return &mr->ibmr;
+
+err_mem:
+	dmr_mem_release(&mr->mem);
+err_free:
+	dmr_mr_free(mr);
+	return ERR_PTR(err);
+}
+
+/*
+ * Re-registration builds a new MR (new keys) from the old one's values
+ * and the changed ones; the core then deregisters the old MR.
+ */
+struct ib_mr *dmr_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
+				u64 length, u64 iova, int access,
+				struct ib_pd *ibpd, struct ib_udata *udata)
+{
+	struct dmr_mr *old = to_dmr_mr(ibmr);
+
+	if (old->kind != DMR_MR_USER)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (flags & ~IB_MR_REREG_SUPPORTED)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (!(flags & IB_MR_REREG_TRANS)) {
+		start = old->mem.user.umem->address;
+		length = old->length;
+		iova = old->iova;
+	}
+	if (!(flags & IB_MR_REREG_ACCESS))
+		access = old->access;
+	if (!(flags & IB_MR_REREG_PD))
+		ibpd = ibmr->pd;
+	return dmr_reg_user_mr(ibpd, start, length, iova, access, NULL, udata);
+}
+
+int dmr_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
+{
+	struct dmr_mr *mr = to_dmr_mr(ibmr);
+
+	/* No new lookups; wait for the accesses in flight to finish. */
+	xa_erase(&mr->dev->mrs, mr->index);
+	dmr_mr_put(mr);
+	wait_for_completion(&mr->released);
+	dmr_mem_release(&mr->mem);
+	atomic_dec(&mr->dev->n_mr);
+	kfree_rcu(mr, rcu);
+	return 0;
+}

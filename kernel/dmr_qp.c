@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
+/*
+ * Queue pairs: creation, the IBTA state machine, queries, flushing and
+ * the table that finds a QP by number for the requesters of every dmr
+ * device on the host.
+ */
+#include <linux/slab.h>
+#include <linux/xarray.h>
+#include <rdma/ib_cache.h>
+#include <rdma/uverbs_ioctl.h>
+
+#include "dmr.h"
+#include "dmr_ring.h"
+#include "dmr_rules.h"
+
+/*
+ * QP numbers are unique across all dmr devices of the host, so that a
+ * requester finds its responder by number and then checks that the
+ * responder's device owns the destination GID. 0 and 1 are the IB special
+ * QPs; numbers are 24 bits.
+ */
+static DEFINE_XARRAY_FLAGS(dmr_qp_table, XA_FLAGS_ALLOC);
+static u32 dmr_qp_next;
+
+#define DMR_QPN_MIN 16
+#define DMR_QPN_MAX ((1U << 24) - 1)
+
+int dmr_qp_table_init(void)
+{
+	return 0;
+}
+
+void dmr_qp_table_exit(void)
+{
+	WARN_ON(!xa_empty(&dmr_qp_table));
+	xa_destroy(&dmr_qp_table);
+}
+
+struct dmr_qp *dmr_qp_get(u32 qpn)
+{
+	struct dmr_qp *qp;
+
+	rcu_read_lock();
+	qp = xa_load(&dmr_qp_table, qpn);
+	if (qp && !refcount_inc_not_zero(&qp->ref))
+		qp = NULL;
+	rcu_read_unlock();
+	return qp;
+}
+
+void dmr_qp_put(struct dmr_qp *qp)
+{
+	if (refcount_dec_and_test(&qp->ref))
+		complete(&qp->released);
+}
+
+enum ib_qp_state dmr_qp_state(struct dmr_qp *qp)
+{
+	return READ_ONCE(qp->state);
+}
+
+void dmr_qp_event(struct dmr_qp *qp, enum ib_event_type type)
+{
+	struct ib_qp *ibqp = &qp->ibqp;
+	struct ib_event ev = {
+		.device = ibqp->device,
+		.element.qp = ibqp,
+		.event = type,
+	};
+
+	if (ibqp->event_handler)
+		ibqp->event_handler(&ev, ibqp->qp_context);
+}
+
+/* Mirror the state into the rings' flags word for the provider. */
+static void dmr_qp_set_state(struct dmr_qp *qp, enum ib_qp_state state)
+{
+	u32 flags = state == IB_QPS_ERR ? DMR_RING_F_ERROR : 0;
+
+	lockdep_assert_held(&qp->state_lock);
+	WRITE_ONCE(qp->state, state);
+	WRITE_ONCE(qp->sq.hdr->flags, flags);
+	if (qp->rq.hdr)
+		WRITE_ONCE(qp->rq.hdr->flags, flags);
+}
+
+static void dmr_flush_cqe(struct dmr_qp *qp, struct dmr_cq *cq, u64 wr_id,
+			  u32 opcode)
+{
+	struct dmr_cqe cqe = {
+		.wr_id = wr_id,
+		.status = IB_WC_WR_FLUSH_ERR,
+		.opcode = opcode,
+		.qp_num = qp->ibqp.qp_num,
+	};
+
+	dmr_cq_post(cq, &cqe, false);
+}
+
+/* Complete every posted send WQE with a flush error. Holds sq_lock. */
+void dmr_qp_flush_sq(struct dmr_qp *qp)
+{
+	struct dmr_queue *q = &qp->sq;
+	struct dmr_send_wqe *wqe;
+	u32 producer;
+
+	lockdep_assert_held(&qp->sq_lock);
+	producer = smp_load_acquire(&q->hdr->producer);
+	if (!dmr_ring_valid(producer, q->index, q->nslots))
+		producer = q->index;	/* corrupt: nothing is posted */
+	while (q->index != producer) {
+		wqe = q->slots + dmr_ring_slot(q->index, q->nslots) * q->stride;
+		dmr_flush_cqe(qp, qp->scq, READ_ONCE(wqe->wr_id),
+			      dmr_wr_to_wc_opcode(READ_ONCE(wqe->opcode)));
+		q->index++;
+	}
+	smp_store_release(&q->hdr->consumer, q->index);
+}
+
+/* Complete every posted receive WQE with a flush error. Holds rq_lock. */
+void dmr_qp_flush_rq(struct dmr_qp *qp)
+{
+	struct dmr_queue *q = &qp->rq;
+	struct dmr_recv_wqe *wqe;
+	u32 producer;
+
+	lockdep_assert_held(&qp->rq_lock);
+	if (qp->srq)
+		return;		/* an SRQ's WQEs belong to the SRQ */
+	producer = smp_load_acquire(&q->hdr->producer);
+	if (!dmr_ring_valid(producer, q->index, q->nslots))
+		producer = q->index;
+	while (q->index != producer) {
+		wqe = q->slots + dmr_ring_slot(q->index, q->nslots) * q->stride;
+		dmr_flush_cqe(qp, qp->rcq, READ_ONCE(wqe->wr_id), IB_WC_RECV);
+		q->index++;
+	}
+	smp_store_release(&q->hdr->consumer, q->index);
+}
+
+static void dmr_flush_work(struct work_struct *work)
+{
+	struct dmr_qp *qp = container_of(work, struct dmr_qp, flush_work);
+
+	mutex_lock(&qp->sq_lock);
+	mutex_lock(&qp->rq_lock);
+	if (dmr_qp_state(qp) == IB_QPS_ERR) {
+		dmr_qp_flush_sq(qp);
+		dmr_qp_flush_rq(qp);
+	}
+	mutex_unlock(&qp->rq_lock);
+	mutex_unlock(&qp->sq_lock);
+}
+
+/*
+ * Move a QP to the error state from the data path (a failed work request,
+ * a responder error, a CQ overflow). The flush of both queues needs both
+ * QP locks, which the caller may not be allowed to take; it runs from a
+ * work item instead. Idempotent.
+ */
+void dmr_qp_error(struct dmr_qp *qp, bool rq_locked)
+{
+	unsigned long flags;
+	bool changed = false;
+
+	spin_lock_irqsave(&qp->state_lock, flags);
+	if (qp->state != IB_QPS_ERR && qp->state != IB_QPS_RESET) {
+		dmr_qp_set_state(qp, IB_QPS_ERR);
+		changed = true;
+	}
+	spin_unlock_irqrestore(&qp->state_lock, flags);
+	if (!changed)
+		return;
+	if (rq_locked)
+		dmr_qp_flush_rq(qp);
+	if (qp->srq)
+		dmr_qp_event(qp, IB_EVENT_QP_LAST_WQE_REACHED);
+	queue_work(system_wq, &qp->flush_work);
+}
+
+static int dmr_check_qp_caps(struct ib_qp_init_attr *init)
+{
+	struct ib_qp_cap *cap = &init->cap;
+
+	if (cap->max_send_wr > DMR_MAX_QP_WR ||
+	    cap->max_send_sge > DMR_MAX_SGE ||
+	    cap->max_inline_data > DMR_MAX_INLINE)
+		return -EINVAL;
+	if (!init->srq && (cap->max_recv_wr > DMR_MAX_QP_WR ||
+			   cap->max_recv_sge > DMR_MAX_SGE))
+		return -EINVAL;
+	return 0;
+}
+
+int dmr_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
+		  struct ib_udata *udata)
+{
+	struct dmr_dev *dev = to_dmr_dev(ibqp->device);
+	struct dmr_qp *qp = to_dmr_qp(ibqp);
+	struct dmr_create_qp_resp resp = {};
+	u32 qpn, send_slots, recv_slots;
+	int err;
+
+	if (init->qp_type != IB_QPT_RC)
+		return -EOPNOTSUPP;
+	if (init->create_flags)
+		return -EOPNOTSUPP;
+	err = dmr_check_qp_caps(init);
+	if (err)
+		return err;
+	if (udata) {
+		err = ib_is_udata_in_empty(udata);
+		if (err)
+			return err;
+	}
+	if (atomic_inc_return(&dev->n_qp) > DMR_MAX_QP) {
+		err = -ENOMEM;
+		goto err_count;
+	}
+
+	qp->dev = dev;
+	refcount_set(&qp->ref, 1);
+	init_completion(&qp->released);
+	mutex_init(&qp->sq_lock);
+	mutex_init(&qp->rq_lock);
+	spin_lock_init(&qp->state_lock);
+	INIT_DELAYED_WORK(&qp->retry_work, dmr_retry_work);
+	INIT_WORK(&qp->flush_work, dmr_flush_work);
+	qp->state = IB_QPS_RESET;
+	qp->scq = to_dmr_cq(init->send_cq);
+	qp->rcq = to_dmr_cq(init->recv_cq);
+	qp->srq = init->srq ? to_dmr_srq(init->srq) : NULL;
+	qp->sq_sig_all = init->sq_sig_type == IB_SIGNAL_ALL_WR;
+	qp->max_send_sge = max_t(u32, init->cap.max_send_sge, 1);
+	qp->max_inline = init->cap.max_inline_data;
+	qp->max_recv_sge = qp->srq ? 0 : max_t(u32, init->cap.max_recv_sge, 1);
+
+	send_slots = dmr_ring_slots_for(max_t(u32, init->cap.max_send_wr, 1));
+	err = dmr_queue_init(&qp->sq, udata, send_slots,
+			     dmr_send_wqe_stride(qp->max_send_sge,
+						 qp->max_inline));
+	if (err)
+		goto err_count;
+	if (!qp->srq) {
+		recv_slots = dmr_ring_slots_for(max_t(u32, init->cap.max_recv_wr, 1));
+		err = dmr_queue_init(&qp->rq, udata, recv_slots,
+				     dmr_recv_wqe_stride(qp->max_recv_sge));
+		if (err)
+			goto err_sq;
+	}
+	qp->send_wqe = kmalloc(qp->sq.stride, GFP_KERNEL);
+	qp->recv_wqe = kmalloc(dmr_recv_wqe_stride(DMR_MAX_SGE), GFP_KERNEL);
+	if (!qp->send_wqe || !qp->recv_wqe) {
+		err = -ENOMEM;
+		goto err_buf;
+	}
+
+	err = xa_alloc_cyclic(&dmr_qp_table, &qpn, NULL,
+			      XA_LIMIT(DMR_QPN_MIN, DMR_QPN_MAX), &dmr_qp_next,
+			      GFP_KERNEL);
+	if (err < 0)
+		goto err_buf;
+	ibqp->qp_num = qpn;
+
+	/* The capabilities the QP really has. */
+	init->cap.max_send_wr = qp->sq.nslots;
+	init->cap.max_send_sge = qp->max_send_sge;
+	init->cap.max_inline_data = qp->max_inline;
+	if (!qp->srq) {
+		init->cap.max_recv_wr = qp->rq.nslots;
+		init->cap.max_recv_sge = qp->max_recv_sge;
+	}
+
+	if (udata) {
+		dmr_queue_info(&qp->sq, &resp.sq);
+		if (!qp->srq)
+			dmr_queue_info(&qp->rq, &resp.rq);
+		resp.max_inline = qp->max_inline;
+		err = ib_respond_udata(udata, resp);
+		if (err)
+			goto err_qpn;
+	}
+	/* Visible to requesters only now that it is complete. */
+	xa_store(&dmr_qp_table, qpn, qp, GFP_KERNEL);
+	return 0;
+
+err_qpn:
+	xa_erase(&dmr_qp_table, qpn);
+err_buf:
+	kfree(qp->recv_wqe);
+	kfree(qp->send_wqe);
+	if (!qp->srq)
+		dmr_queue_cleanup(&qp->rq);
+err_sq:
+	dmr_queue_cleanup(&qp->sq);
+err_count:
+	atomic_dec(&dev->n_qp);
+	return err;
+}
+
+int dmr_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
+{
+	struct dmr_qp *qp = to_dmr_qp(ibqp);
+
+	/* No new lookups, then wait for the requesters that hold one. */
+	xa_erase(&dmr_qp_table, ibqp->qp_num);
+	dmr_qp_put(qp);
+	wait_for_completion(&qp->released);
+	cancel_delayed_work_sync(&qp->retry_work);
+	cancel_work_sync(&qp->flush_work);
+
+	kfree(qp->recv_wqe);
+	kfree(qp->send_wqe);
+	if (!qp->srq)
+		dmr_queue_cleanup(&qp->rq);
+	dmr_queue_cleanup(&qp->sq);
+	atomic_dec(&qp->dev->n_qp);
+	return 0;
+}
+
+#define DMR_QP_ACCESS_FLAGS \
+	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
+	 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC)
+
+static int dmr_check_av(struct dmr_qp *qp, struct rdma_ah_attr *ah)
+{
+	if (ah->type != RDMA_AH_ATTR_TYPE_ROCE ||
+	    !(rdma_ah_get_ah_flags(ah) & IB_AH_GRH))
+		return -EINVAL;
+	if (rdma_ah_get_port_num(ah) != 1)
+		return -EINVAL;
+	if (ah->grh.sgid_index >= DMR_GID_TABLE_LEN)
+		return -EINVAL;
+	return 0;
+}
+
+/* Check every attribute value that @mask carries, before changing any. */
+static int dmr_check_qp_attr(struct dmr_qp *qp, struct ib_qp_attr *attr,
+			     int mask)
+{
+	if ((mask & IB_QP_PORT) && attr->port_num != 1)
+		return -EINVAL;
+	if ((mask & IB_QP_PKEY_INDEX) && attr->pkey_index >= DMR_MAX_PKEYS)
+		return -EINVAL;
+	if ((mask & IB_QP_ACCESS_FLAGS) &&
+	    (attr->qp_access_flags & ~DMR_QP_ACCESS_FLAGS))
+		return -EINVAL;
+	if ((mask & IB_QP_PATH_MTU) &&
+	    (attr->path_mtu < IB_MTU_256 || attr->path_mtu > IB_MTU_4096))
+		return -EINVAL;
+	if ((mask & IB_QP_AV) && dmr_check_av(qp, &attr->ah_attr))
+		return -EINVAL;
+	if ((mask & IB_QP_MAX_QP_RD_ATOMIC) &&
+	    attr->max_rd_atomic > DMR_MAX_RD_ATOM)
+		return -EINVAL;
+	if ((mask & IB_QP_MAX_DEST_RD_ATOMIC) &&
+	    attr->max_dest_rd_atomic > DMR_MAX_RD_ATOM)
+		return -EINVAL;
+	if ((mask & IB_QP_MIN_RNR_TIMER) && attr->min_rnr_timer > 31)
+		return -EINVAL;
+	if ((mask & IB_QP_TIMEOUT) && attr->timeout > 31)
+		return -EINVAL;
+	if ((mask & IB_QP_RETRY_CNT) && attr->retry_cnt > 7)
+		return -EINVAL;
+	if ((mask & IB_QP_RNR_RETRY) && attr->rnr_retry > 7)
+		return -EINVAL;
+	if ((mask & IB_QP_DEST_QPN) && attr->dest_qp_num > DMR_QPN_MAX)
+		return -EINVAL;
+	if ((mask & IB_QP_RQ_PSN) && attr->rq_psn > 0xffffff)
+		return -EINVAL;
+	if ((mask & IB_QP_SQ_PSN) && attr->sq_psn > 0xffffff)
+		return -EINVAL;
+	if (mask & IB_QP_ALT_PATH)
+		return -EOPNOTSUPP;	/* no automatic path migration */
+	if ((mask & IB_QP_PATH_MIG_STATE) &&
+	    attr->path_mig_state != IB_MIG_MIGRATED)
+		return -EOPNOTSUPP;
+	if ((mask & IB_QP_CAP) &&
+	    (attr->cap.max_send_wr > qp->sq.nslots ||
+	     attr->cap.max_send_sge > qp->max_send_sge ||
+	     attr->cap.max_inline_data > qp->max_inline ||
+	     (!qp->srq && (attr->cap.max_recv_wr > qp->rq.nslots ||
+			   attr->cap.max_recv_sge > qp->max_recv_sge))))
+		return -EINVAL;
+	return 0;
+}
+
+static void dmr_apply_qp_attr(struct dmr_qp *qp, struct ib_qp_attr *attr,
+			      int mask)
+{
+	struct ib_qp_attr *a = &qp->attr;
+
+	if (mask & IB_QP_PORT)
+		a->port_num = attr->port_num;
+	if (mask & IB_QP_PKEY_INDEX)
+		a->pkey_index = attr->pkey_index;
+	if (mask & IB_QP_ACCESS_FLAGS)
+		a->qp_access_flags = attr->qp_access_flags;
+	if (mask & IB_QP_PATH_MTU)
+		a->path_mtu = attr->path_mtu;
+	if (mask & IB_QP_AV) {
+		a->ah_attr = attr->ah_attr;
+		/* We keep no reference: the GID is looked up when used. */
+		a->ah_attr.grh.sgid_attr = NULL;
+	}
+	if (mask & IB_QP_MAX_QP_RD_ATOMIC)
+		a->max_rd_atomic = attr->max_rd_atomic;
+	if (mask & IB_QP_MAX_DEST_RD_ATOMIC)
+		a->max_dest_rd_atomic = attr->max_dest_rd_atomic;
+	if (mask & IB_QP_MIN_RNR_TIMER)
+		a->min_rnr_timer = attr->min_rnr_timer;
+	if (mask & IB_QP_TIMEOUT)
+		a->timeout = attr->timeout;
+	if (mask & IB_QP_RETRY_CNT)
+		a->retry_cnt = attr->retry_cnt;
+	if (mask & IB_QP_RNR_RETRY)
+		a->rnr_retry = attr->rnr_retry;
+	if (mask & IB_QP_DEST_QPN)
+		a->dest_qp_num = attr->dest_qp_num;
+	if (mask & IB_QP_RQ_PSN)
+		a->rq_psn = attr->rq_psn;
+	if (mask & IB_QP_SQ_PSN)
+		a->sq_psn = attr->sq_psn;
+	if (mask & IB_QP_PATH_MIG_STATE)
+		a->path_mig_state = attr->path_mig_state;
+	if (mask & IB_QP_EN_SQD_ASYNC_NOTIFY)
+		a->en_sqd_async_notify = attr->en_sqd_async_notify;
+}
+
+/* Forget everything posted: RESET empties both queues. */
+static void dmr_qp_reset(struct dmr_qp *qp)
+{
+	qp->sq.index = 0;
+	WRITE_ONCE(qp->sq.hdr->producer, 0);
+	smp_store_release(&qp->sq.hdr->consumer, 0);
+	if (!qp->srq) {
+		qp->rq.index = 0;
+		WRITE_ONCE(qp->rq.hdr->producer, 0);
+		smp_store_release(&qp->rq.hdr->consumer, 0);
+	}
+	qp->stalled = false;
+}
+
+int dmr_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		  struct ib_udata *udata)
+{
+	struct dmr_qp *qp = to_dmr_qp(ibqp);
+	enum ib_qp_state cur, next;
+	unsigned long flags;
+	bool sqd_event = false;
+	int err;
+
+	if (mask & ~IB_QP_ATTR_STANDARD_BITS)
+		return -EOPNOTSUPP;
+	if (udata) {
+		err = ib_is_udata_in_empty(udata);
+		if (err)
+			return err;
+	}
+
+	mutex_lock(&qp->sq_lock);
+	mutex_lock(&qp->rq_lock);
+	cur = qp->state;
+	next = (mask & IB_QP_STATE) ? attr->qp_state : cur;
+	err = -EINVAL;
+	/* A consumer's belief about the current state must be right. */
+	if ((mask & IB_QP_CUR_STATE) && attr->cur_qp_state != cur)
+		goto out;
+	if (!ib_modify_qp_is_ok(cur, next, ibqp->qp_type, mask))
+		goto out;
+	err = dmr_check_qp_attr(qp, attr, mask);
+	if (err)
+		goto out;
+
+	dmr_apply_qp_attr(qp, attr, mask);
+	if (next == IB_QPS_RESET) {
+		cancel_delayed_work(&qp->retry_work);
+		dmr_qp_reset(qp);
+	}
+	if (next == IB_QPS_RTS && cur != IB_QPS_RTS) {
+		qp->retries_left = qp->attr.retry_cnt;
+		qp->rnr_retries_left = qp->attr.rnr_retry;
+	}
+	/* The SQ is drained: requests execute under sq_lock, which we hold. */
+	if (next == IB_QPS_SQD && cur != IB_QPS_SQD &&
+	    (mask & IB_QP_EN_SQD_ASYNC_NOTIFY) && attr->en_sqd_async_notify)
+		sqd_event = true;
+
+	spin_lock_irqsave(&qp->state_lock, flags);
+	dmr_qp_set_state(qp, next);
+	spin_unlock_irqrestore(&qp->state_lock, flags);
+	qp->attr.qp_state = next;
+	qp->attr.cur_qp_state = next;
+
+	if (next == IB_QPS_ERR) {
+		cancel_delayed_work(&qp->retry_work);
+		qp->stalled = false;
+		dmr_qp_flush_sq(qp);
+		dmr_qp_flush_rq(qp);
+	}
+	err = 0;
+out:
+	mutex_unlock(&qp->rq_lock);
+	mutex_unlock(&qp->sq_lock);
+	if (sqd_event)
+		dmr_qp_event(qp, IB_EVENT_SQ_DRAINED);
+	return err;
+}
+
+int dmr_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
+		 struct ib_qp_init_attr *init)
+{
+	struct dmr_qp *qp = to_dmr_qp(ibqp);
+
+	mutex_lock(&qp->rq_lock);
+	*attr = qp->attr;
+	mutex_unlock(&qp->rq_lock);
+	attr->qp_state = dmr_qp_state(qp);
+	attr->cur_qp_state = attr->qp_state;
+	attr->sq_draining = 0;
+	attr->cap.max_send_wr = qp->sq.nslots;
+	attr->cap.max_send_sge = qp->max_send_sge;
+	attr->cap.max_inline_data = qp->max_inline;
+	attr->cap.max_recv_wr = qp->srq ? 0 : qp->rq.nslots;
+	attr->cap.max_recv_sge = qp->max_recv_sge;
+
+	memset(init, 0, sizeof(*init));
+	init->event_handler = ibqp->event_handler;
+	init->qp_context = ibqp->qp_context;
+	init->send_cq = ibqp->send_cq;
+	init->recv_cq = ibqp->recv_cq;
+	init->srq = ibqp->srq;
+	init->cap = attr->cap;
+	init->sq_sig_type = qp->sq_sig_all ? IB_SIGNAL_ALL_WR : IB_SIGNAL_REQ_WR;
+	init->qp_type = ibqp->qp_type;
+	init->port_num = 1;
+	return 0;
+}

@@ -1,0 +1,365 @@
+// SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
+/*
+ * The device as the RDMA core sees it: attributes, the port, contexts and
+ * protection domains, and the table of verbs.
+ */
+#include <linux/etherdevice.h>
+#include <linux/random.h>
+#include <net/addrconf.h>
+#include <rdma/ib_addr.h>
+#include <rdma/ib_cache.h>
+#include <rdma/ib_mad.h>
+#include <rdma/uverbs_ioctl.h>
+
+#include "dmr.h"
+
+/* Not an IEEE OUI: "dmr" in ASCII, for tools that want a vendor id. */
+#define DMR_VENDOR_ID 0x646d72
+#define DMR_VENDOR_PART_ID 1
+#define DMR_HW_VER 1
+
+static u64 dmr_image_guid;
+
+/*
+ * All dmr devices of a host form one system (they reach each other by
+ * direct copy), so they share one system image GUID.
+ */
+u64 dmr_sys_image_guid(void)
+{
+	static DEFINE_MUTEX(lock);
+
+	mutex_lock(&lock);
+	if (!dmr_image_guid) {
+		/* Locally administered EUI-64, never zero. */
+		dmr_image_guid = get_random_u64() | cpu_to_be64(0x0200000000000000ULL);
+	}
+	mutex_unlock(&lock);
+	return dmr_image_guid;
+}
+
+static int dmr_query_device(struct ib_device *ibdev,
+			    struct ib_device_attr *attr, struct ib_udata *udata)
+{
+	if (udata && (udata->inlen || udata->outlen))
+		return -EINVAL;
+
+	memset(attr, 0, sizeof(*attr));
+	attr->fw_ver = 1;
+	attr->sys_image_guid = dmr_sys_image_guid();
+	attr->max_mr_size = DMR_MAX_MSG_SIZE * 512;	/* 1 TiB */
+	attr->page_size_cap = PAGE_SIZE;
+	attr->vendor_id = DMR_VENDOR_ID;
+	attr->vendor_part_id = DMR_VENDOR_PART_ID;
+	attr->hw_ver = DMR_HW_VER;
+	attr->max_qp = DMR_MAX_QP;
+	attr->max_qp_wr = DMR_MAX_QP_WR;
+	attr->device_cap_flags = IB_DEVICE_RC_RNR_NAK_GEN |
+				 IB_DEVICE_CURR_QP_STATE_MOD |
+				 IB_DEVICE_SYS_IMAGE_GUID |
+				 IB_DEVICE_CHANGE_PHY_PORT;
+	attr->kernel_cap_flags = IBK_ALLOW_USER_UNREG;
+	attr->max_send_sge = DMR_MAX_SGE;
+	attr->max_recv_sge = DMR_MAX_SGE;
+	attr->max_sge_rd = DMR_MAX_SGE;
+	attr->max_cq = DMR_MAX_CQ;
+	attr->max_cqe = DMR_MAX_CQE;
+	attr->max_mr = DMR_MAX_MR;
+	attr->max_pd = DMR_MAX_PD;
+	attr->max_qp_rd_atom = DMR_MAX_RD_ATOM;
+	attr->max_qp_init_rd_atom = DMR_MAX_RD_ATOM;
+	attr->max_res_rd_atom = DMR_MAX_RD_ATOM * DMR_MAX_QP;
+	attr->atomic_cap = IB_ATOMIC_HCA;
+	attr->max_srq = DMR_MAX_SRQ;
+	attr->max_srq_wr = DMR_MAX_SRQ_WR;
+	attr->max_srq_sge = DMR_MAX_SGE;
+	attr->max_pkeys = DMR_MAX_PKEYS;
+	attr->local_ca_ack_delay = 15;
+	attr->max_fast_reg_page_list_len = 0;
+	return 0;
+}
+
+static bool dmr_port_up(struct dmr_dev *dev)
+{
+	return netif_running(dev->ndev) && netif_carrier_ok(dev->ndev);
+}
+
+static int dmr_query_port(struct ib_device *ibdev, u32 port,
+			  struct ib_port_attr *attr)
+{
+	struct dmr_dev *dev = to_dmr_dev(ibdev);
+	enum ib_mtu mtu;
+	int err;
+
+	/* The core zeroed @attr. */
+	err = ib_get_eth_speed(ibdev, port, &attr->active_speed,
+			       &attr->active_width);
+	mtu = iboe_get_mtu(READ_ONCE(dev->ndev->mtu));
+	attr->active_mtu = mtu ? min(mtu, IB_MTU_4096) : IB_MTU_256;
+	attr->max_mtu = IB_MTU_4096;
+	attr->gid_tbl_len = DMR_GID_TABLE_LEN;
+	attr->port_cap_flags = IB_PORT_CM_SUP;
+	attr->max_msg_sz = DMR_MAX_MSG_SIZE;
+	attr->pkey_tbl_len = DMR_MAX_PKEYS;
+	attr->bad_pkey_cntr = 0;
+	attr->qkey_viol_cntr = 0;
+	attr->lid = 0;
+	attr->sm_lid = 0;
+	attr->lmc = 0;
+	attr->max_vl_num = 1;
+	if (dmr_port_up(dev)) {
+		attr->state = IB_PORT_ACTIVE;
+		attr->phys_state = IB_PORT_PHYS_STATE_LINK_UP;
+	} else {
+		attr->state = IB_PORT_DOWN;
+		attr->phys_state = IB_PORT_PHYS_STATE_DISABLED;
+	}
+	return err;
+}
+
+static int dmr_get_port_immutable(struct ib_device *ibdev, u32 port,
+				  struct ib_port_immutable *immutable)
+{
+	struct ib_port_attr attr = {};
+	int err;
+
+	err = ib_query_port(ibdev, port, &attr);
+	if (err)
+		return err;
+	immutable->pkey_tbl_len = attr.pkey_tbl_len;
+	immutable->gid_tbl_len = attr.gid_tbl_len;
+	immutable->core_cap_flags = RDMA_CORE_PORT_IBA_ROCE_UDP_ENCAP;
+	immutable->max_mad_size = IB_MGMT_MAD_SIZE;
+	return 0;
+}
+
+static enum rdma_link_layer dmr_get_link_layer(struct ib_device *ibdev,
+					       u32 port)
+{
+	return IB_LINK_LAYER_ETHERNET;
+}
+
+static int dmr_query_pkey(struct ib_device *ibdev, u32 port, u16 index,
+			  u16 *pkey)
+{
+	if (index >= DMR_MAX_PKEYS)
+		return -EINVAL;
+	*pkey = IB_DEFAULT_PKEY_FULL;
+	return 0;
+}
+
+static int dmr_modify_port(struct ib_device *ibdev, u32 port, int mask,
+			   struct ib_port_modify *props)
+{
+	return 0;
+}
+
+static void dmr_get_dev_fw_str(struct ib_device *ibdev, char *str)
+{
+	snprintf(str, IB_FW_VERSION_NAME_MAX, "%u.0", DMR_UVERBS_ABI_VERSION);
+}
+
+static int dmr_alloc_ucontext(struct ib_ucontext *ibuc, struct ib_udata *udata)
+{
+	struct dmr_dev *dev = to_dmr_dev(ibuc->device);
+	int err;
+
+	err = ib_is_udata_in_empty(udata);
+	if (err)
+		return err;
+	if (atomic_inc_return(&dev->n_ucontext) > DMR_MAX_UCONTEXT) {
+		atomic_dec(&dev->n_ucontext);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void dmr_dealloc_ucontext(struct ib_ucontext *ibuc)
+{
+	atomic_dec(&to_dmr_dev(ibuc->device)->n_ucontext);
+}
+
+/*
+ * Device removal with processes still attached: the core zaps our mmaps
+ * and destroys every object; nothing else to do, but the op must exist
+ * for the core to disassociate instead of waiting for the processes.
+ */
+static void dmr_disassociate_ucontext(struct ib_ucontext *ibuc)
+{
+}
+
+static int dmr_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
+{
+	struct dmr_dev *dev = to_dmr_dev(ibpd->device);
+
+	if (atomic_inc_return(&dev->n_pd) > DMR_MAX_PD) {
+		atomic_dec(&dev->n_pd);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static int dmr_dealloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
+{
+	atomic_dec(&to_dmr_dev(ibpd->device)->n_pd);
+	return 0;
+}
+
+static void dmr_dealloc_driver(struct ib_device *ibdev);
+
+static ssize_t netdev_show(struct device *device,
+			   struct device_attribute *attr, char *buf)
+{
+	struct dmr_dev *dev = rdma_device_to_drv_device(device, struct dmr_dev,
+							ibdev);
+
+	return sysfs_emit(buf, "%s\n", netdev_name(dev->ndev));
+}
+static DEVICE_ATTR_RO(netdev);
+
+/* The provider recognises a dmr device by this file. */
+static ssize_t dmr_abi_version_show(struct device *device,
+				    struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", DMR_UVERBS_ABI_VERSION);
+}
+static DEVICE_ATTR_RO(dmr_abi_version);
+
+static ssize_t dma_device_show(struct device *device,
+			       struct device_attribute *attr, char *buf)
+{
+	struct dmr_dev *dev = rdma_device_to_drv_device(device, struct dmr_dev,
+							ibdev);
+
+	return sysfs_emit(buf, "%s\n", dev->dma_dev ? dev_name(dev->dma_dev) : "none");
+}
+static DEVICE_ATTR_RO(dma_device);
+
+static struct attribute *dmr_attrs[] = {
+	&dev_attr_netdev.attr,
+	&dev_attr_dmr_abi_version.attr,
+	&dev_attr_dma_device.attr,
+	NULL,
+};
+
+static const struct attribute_group dmr_attr_group = {
+	.attrs = dmr_attrs,
+};
+
+static const struct ib_device_ops dmr_dev_ops = {
+	.owner = THIS_MODULE,
+	.driver_id = RDMA_DRIVER_UNKNOWN,
+	.uverbs_abi_ver = DMR_UVERBS_ABI_VERSION,
+
+	.alloc_pd = dmr_alloc_pd,
+	.alloc_ucontext = dmr_alloc_ucontext,
+	.create_cq = dmr_create_cq,
+	.create_qp = dmr_create_qp,
+	.create_srq = dmr_create_srq,
+	.dealloc_driver = dmr_dealloc_driver,
+	.dealloc_pd = dmr_dealloc_pd,
+	.dealloc_ucontext = dmr_dealloc_ucontext,
+	.dereg_mr = dmr_dereg_mr,
+	.destroy_cq = dmr_destroy_cq,
+	.destroy_qp = dmr_destroy_qp,
+	.destroy_srq = dmr_destroy_srq,
+	.device_group = &dmr_attr_group,
+	.disassociate_ucontext = dmr_disassociate_ucontext,
+	.get_dev_fw_str = dmr_get_dev_fw_str,
+	.get_link_layer = dmr_get_link_layer,
+	.get_port_immutable = dmr_get_port_immutable,
+	.mmap = dmr_mmap,
+	.mmap_free = dmr_mmap_free,
+	.modify_port = dmr_modify_port,
+	.modify_qp = dmr_modify_qp,
+	.modify_srq = dmr_modify_srq,
+	.poll_cq = dmr_poll_cq,
+	.post_recv = dmr_post_recv,
+	.post_send = dmr_post_send,
+	.post_srq_recv = dmr_post_srq_recv,
+	.query_device = dmr_query_device,
+	.query_pkey = dmr_query_pkey,
+	.query_port = dmr_query_port,
+	.query_qp = dmr_query_qp,
+	.query_srq = dmr_query_srq,
+	.reg_user_mr = dmr_reg_user_mr,
+	.req_notify_cq = dmr_req_notify_cq,
+	.rereg_user_mr = dmr_rereg_user_mr,
+
+	INIT_RDMA_OBJ_SIZE(ib_cq, dmr_cq, ibcq),
+	INIT_RDMA_OBJ_SIZE(ib_pd, dmr_pd, ibpd),
+	INIT_RDMA_OBJ_SIZE(ib_qp, dmr_qp, ibqp),
+	INIT_RDMA_OBJ_SIZE(ib_srq, dmr_srq, ibsrq),
+	INIT_RDMA_OBJ_SIZE(ib_ucontext, dmr_ucontext, ibuc),
+};
+
+void dmr_port_event(struct dmr_dev *dev, enum ib_event_type event)
+{
+	struct ib_event ev = {
+		.device = &dev->ibdev,
+		.element.port_num = 1,
+		.event = event,
+	};
+
+	ib_dispatch_event(&ev);
+}
+
+/* The DMA device a real NIC on this netdev would have: a PCI function. */
+static struct device *dmr_find_dma_dev(struct net_device *ndev)
+{
+	struct device *d;
+
+	for (d = ndev->dev.parent; d; d = d->parent)
+		if (dev_is_pci(d))
+			return get_device(d);
+	return NULL;
+}
+
+int dmr_register_device(struct dmr_dev *dev, const char *name,
+			struct net_device *ndev)
+{
+	struct ib_device *ibdev = &dev->ibdev;
+	int err;
+
+	xa_init_flags(&dev->mrs, XA_FLAGS_ALLOC);
+	dev->ndev = ndev;
+	dev->dma_dev = dmr_find_dma_dev(ndev);
+
+	ibdev->node_type = RDMA_NODE_IB_CA;
+	ibdev->phys_port_cnt = 1;
+	ibdev->num_comp_vectors = 1;
+	ibdev->local_dma_lkey = 0;
+	addrconf_addr_eui48((unsigned char *)&ibdev->node_guid, ndev->dev_addr);
+	strscpy(ibdev->node_desc, "dmr", sizeof(ibdev->node_desc));
+	/*
+	 * The legacy write commands a process uses: the send doorbell, the
+	 * receive flush and CQ arming (see the provider).
+	 */
+	ibdev->uverbs_cmd_mask |= BIT_ULL(IB_USER_VERBS_CMD_POST_SEND) |
+				  BIT_ULL(IB_USER_VERBS_CMD_POST_RECV) |
+				  BIT_ULL(IB_USER_VERBS_CMD_REQ_NOTIFY_CQ);
+	ib_set_device_ops(ibdev, &dmr_dev_ops);
+
+	err = ib_device_set_netdev(ibdev, ndev, 1);
+	if (err)
+		goto err_put;
+	/* No DMA device for the core: user pages are reached by the CPU. */
+	err = ib_register_device(ibdev, name, NULL);
+	if (err)
+		goto err_put;
+	return 0;
+
+err_put:
+	put_device(dev->dma_dev);
+	dev->dma_dev = NULL;
+	return err;
+}
+
+static void dmr_dealloc_driver(struct ib_device *ibdev)
+{
+	struct dmr_dev *dev = to_dmr_dev(ibdev);
+
+	dmr_dev_forget(dev);
+	WARN_ON(!xa_empty(&dev->mrs));
+	xa_destroy(&dev->mrs);
+	put_device(dev->dma_dev);
+}

@@ -1,0 +1,144 @@
+# SPDX-License-Identifier: (GPL-2.0 OR Linux-OpenIB)
+"""
+The testbed guest as the tests see it: kernel modules, rdma links, the
+guest's NICs, the ivshmem BAR and its backing file on the host.
+"""
+import contextlib
+import json
+import os
+import subprocess
+import time
+
+IVSHMEM_ID = ('0x1af4', '0x1110')
+BAR_INDEX = 2
+# Two e1000 NICs on one QEMU hub; each gets its own subnet.
+NETDEVS = {'eth0': '10.10.0.1/24', 'eth1': '10.10.1.1/24'}
+
+
+def sh(cmd, check=True, **kw):
+    """Run a shell command, return its CompletedProcess (text output)."""
+    return subprocess.run(cmd, shell=True, check=check, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          **kw)
+
+
+def netdevs_up():
+    """Bring up both guest NICs with their addresses (idempotent)."""
+    for dev, addr in NETDEVS.items():
+        sh(f'ip link set {dev} up')
+        if addr.split('/')[0] not in sh(f'ip -br addr show {dev}').stdout:
+            sh(f'ip addr add {addr} dev {dev}')
+    # Link-local IPv6 addresses (and their GIDs) appear after DAD.
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        out = sh('ip -j addr show').stdout
+        tentative = [a for i in json.loads(out) for a in i.get('addr_info', [])
+                     if a.get('tentative')]
+        if not tentative:
+            break
+        time.sleep(0.2)
+
+
+def module_loaded(name):
+    return os.path.isdir(f'/sys/module/{name}')
+
+
+def dmr_module_path():
+    path = os.environ.get('DMR_MODULE')
+    if not path or not os.path.exists(path):
+        raise RuntimeError(f'dmr.ko not found (DMR_MODULE={path!r})')
+    return path
+
+
+def load_dmr(params=''):
+    if not module_loaded('dmr'):
+        sh(f'insmod {dmr_module_path()} {params}')
+
+
+def unload_dmr():
+    if module_loaded('dmr'):
+        sh('rmmod dmr')
+
+
+def rdma_links():
+    """{ibdev name: netdev} of every rdma link."""
+    out = sh('rdma -j link show').stdout
+    return {row['ifname']: row.get('netdev') for row in json.loads(out)}
+
+
+@contextlib.contextmanager
+def rdma_link(name, kind, netdev):
+    """An rdma link (rxe or dmr) that exists for the duration of the block."""
+    netdevs_up()
+    sh(f'rdma link add {name} type {kind} netdev {netdev}')
+    try:
+        yield name
+    finally:
+        if name in rdma_links():
+            sh(f'rdma link delete {name}')
+
+
+def find_pci(vendor_device):
+    for dev in sorted(os.listdir('/sys/bus/pci/devices')):
+        base = f'/sys/bus/pci/devices/{dev}'
+        ids = tuple(open(f'{base}/{f}').read().strip()
+                    for f in ('vendor', 'device'))
+        if ids == vendor_device:
+            return dev
+    raise RuntimeError(f'no PCI device {vendor_device}')
+
+
+def ivshmem_addr():
+    return find_pci(IVSHMEM_ID)
+
+
+def pci_driver(addr):
+    link = f'/sys/bus/pci/devices/{addr}/driver'
+    return os.path.basename(os.readlink(link)) if os.path.exists(link) else None
+
+
+def vfio_bind(addr):
+    """Bind a PCI function to vfio-pci in no-IOMMU mode (idempotent)."""
+    with open('/sys/module/vfio/parameters/enable_unsafe_noiommu_mode', 'w') as f:
+        f.write('1')
+    if pci_driver(addr) == 'vfio-pci':
+        return
+    base = f'/sys/bus/pci/devices/{addr}'
+    if pci_driver(addr):
+        with open(f'{base}/driver/unbind', 'w') as f:
+            f.write(addr)
+    with open(f'{base}/driver_override', 'w') as f:
+        f.write('vfio-pci')
+    with open('/sys/bus/pci/drivers_probe', 'w') as f:
+        f.write(addr)
+    if pci_driver(addr) != 'vfio-pci':
+        raise RuntimeError(f'{addr} did not bind to vfio-pci')
+
+
+def vfio_unbind(addr):
+    if pci_driver(addr) == 'vfio-pci':
+        with open('/sys/bus/pci/drivers/vfio-pci/unbind', 'w') as f:
+            f.write(addr)
+
+
+def host_bar_read(offset, length):
+    """
+    Read the ivshmem BAR's backing file on the host. The guest sees the
+    host's root over 9p without caching, so this read is served by QEMU
+    from the host file, not from the guest's view of the BAR.
+    """
+    fd = os.open(os.environ['DMR_BAR_FILE'], os.O_RDONLY)
+    try:
+        return os.pread(fd, length, offset)
+    finally:
+        os.close(fd)
+
+
+def dmabuf_info(fd):
+    """Fields of /proc/self/fdinfo for a dma-buf fd (exp_name, size...)."""
+    info = {}
+    with open(f'/proc/self/fdinfo/{fd}') as f:
+        for line in f:
+            key, _, value = line.partition(':')
+            info[key.strip()] = value.strip()
+    return info

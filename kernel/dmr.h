@@ -26,6 +26,7 @@
 
 #include "dmr-abi.h"
 #include "dmr_mem.h"
+#include "dmr_queue.h"
 
 #define DRV_NAME "dmr"
 
@@ -41,7 +42,7 @@ enum dmr_limits {
 	DMR_MAX_QP = 16384,
 	DMR_MAX_QP_WR = 16384,
 	DMR_MAX_CQ = 16384,
-	DMR_MAX_CQE = 65535,
+	DMR_MAX_CQE = 65536,
 	DMR_MAX_MR = 1 << 20,
 	DMR_MAX_PD = 65536,
 	DMR_MAX_SRQ = 4096,
@@ -53,7 +54,7 @@ enum dmr_limits {
 };
 
 /* The largest message: the IBTA limit. */
-#define DMR_MAX_MSG_SIZE (1ULL << 31)
+#define DMR_MAX_MSG_SIZE BIT_ULL(31)
 
 struct dmr_dev {
 	struct ib_device ibdev;
@@ -83,21 +84,6 @@ struct dmr_ucontext {
 
 struct dmr_pd {
 	struct ib_pd ibpd;
-};
-
-/* A ring shared with user space (or used by a kernel consumer). */
-struct dmr_queue {
-	struct dmr_ring_hdr *hdr;	/* vmalloc_user(), mapped by the process */
-	void *slots;			/* (void *)hdr + DMR_RING_HDR_SIZE */
-	size_t size;			/* bytes allocated, page aligned */
-	u32 nslots;			/* a power of two */
-	u32 stride;			/* bytes per slot */
-	/*
-	 * The kernel's own index: consumer of a work queue, producer of a
-	 * CQ. The copy in @hdr is only ever written from this one.
-	 */
-	u32 index;
-	struct rdma_user_mmap_entry *mmap;
 };
 
 struct dmr_cq {
@@ -230,14 +216,9 @@ void dmr_dev_forget(struct dmr_dev *dev);
 /* dmr_verbs.c */
 int dmr_register_device(struct dmr_dev *dev, const char *name,
 			struct net_device *ndev);
-void dmr_port_event(struct dmr_dev *dev, enum ib_event_type event);
-u64 dmr_sys_image_guid(void);
+__be64 dmr_sys_image_guid(void);
 
 /* dmr_queue.c */
-int dmr_queue_init(struct dmr_queue *q, struct ib_udata *udata, u32 nslots,
-		   u32 stride);
-void dmr_queue_cleanup(struct dmr_queue *q);
-void dmr_queue_info(const struct dmr_queue *q, struct dmr_ring_info *info);
 int dmr_mmap(struct ib_ucontext *ibuc, struct vm_area_struct *vma);
 void dmr_mmap_free(struct rdma_user_mmap_entry *rdma_entry);
 

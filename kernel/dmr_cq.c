@@ -33,13 +33,13 @@ int dmr_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 		goto err_count;
 	}
 
-	/* One slot more than asked: a full ring is then never ambiguous. */
-	nslots = dmr_ring_slots_for(attr->cqe + 1);
+	/* Free-running indices tell a full ring from an empty one. */
+	nslots = dmr_ring_slots_for(attr->cqe);
 	spin_lock_init(&cq->lock);
 	err = dmr_queue_init(&cq->ring, udata, nslots, DMR_CQE_SIZE);
 	if (err)
 		goto err_count;
-	ibcq->cqe = nslots - 1;
+	ibcq->cqe = nslots;
 
 	if (udata) {
 		dmr_queue_info(&cq->ring, &resp.ring);
@@ -69,17 +69,14 @@ int dmr_req_notify_cq(struct ib_cq *ibcq, enum ib_cq_notify_flags flags)
 {
 	struct dmr_cq *cq = to_dmr_cq(ibcq);
 	unsigned long irqflags;
-	u32 consumer;
 	int missed = 0;
 
 	spin_lock_irqsave(&cq->lock, irqflags);
 	/* NEXT_COMP covers SOLICITED: never narrow an armed request. */
 	if (cq->notify != IB_CQ_NEXT_COMP)
 		cq->notify = flags & IB_CQ_SOLICITED_MASK;
-	if (flags & IB_CQ_REPORT_MISSED_EVENTS) {
-		consumer = smp_load_acquire(&cq->ring.hdr->consumer);
-		missed = !dmr_ring_empty(cq->ring.index, consumer);
-	}
+	if (flags & IB_CQ_REPORT_MISSED_EVENTS)
+		missed = dmr_queue_room(&cq->ring) != cq->ring.nslots;
 	spin_unlock_irqrestore(&cq->lock, irqflags);
 	return missed;
 }
@@ -95,27 +92,22 @@ int dmr_cq_post(struct dmr_cq *cq, const struct dmr_cqe *cqe, bool solicited)
 	struct ib_event ev;
 	unsigned long flags;
 	bool notify = false, overflow = false;
-	u32 consumer;
 
 	spin_lock_irqsave(&cq->lock, flags);
 	if (cq->overflow) {
 		spin_unlock_irqrestore(&cq->lock, flags);
 		return -ENOSPC;
 	}
-	consumer = smp_load_acquire(&cq->ring.hdr->consumer);
-	/* A consumer index out of range is the same as a full ring. */
-	if (!dmr_ring_valid(cq->ring.index, consumer, cq->ring.nslots) ||
-	    dmr_ring_full(cq->ring.index, consumer, cq->ring.nslots)) {
+	/* A consumer index out of range counts as a full ring. */
+	if (!dmr_queue_room(&cq->ring)) {
 		cq->overflow = true;
 		WRITE_ONCE(cq->ring.hdr->flags,
 			   READ_ONCE(cq->ring.hdr->flags) | DMR_RING_F_OVERFLOW);
 		overflow = true;
 	} else {
-		memcpy(cq->ring.slots +
-		       dmr_ring_slot(cq->ring.index, cq->ring.nslots) *
-		       DMR_CQE_SIZE, cqe, sizeof(*cqe));
-		cq->ring.index++;
-		smp_store_release(&cq->ring.hdr->producer, cq->ring.index);
+		memcpy(dmr_queue_slot(&cq->ring, cq->ring.index), cqe,
+		       sizeof(*cqe));
+		dmr_queue_push(&cq->ring);
 		if (cq->notify == IB_CQ_NEXT_COMP ||
 		    (cq->notify == IB_CQ_SOLICITED &&
 		     (solicited || cqe->status != IB_WC_SUCCESS))) {
@@ -157,22 +149,30 @@ static void dmr_cqe_to_wc(const struct dmr_cqe *cqe, struct ib_wc *wc)
 	wc->port_num = 1;
 }
 
-/* Polling for kernel consumers; processes poll their mapped ring. */
+/*
+ * Polling for kernel consumers (processes poll their mapped ring): here
+ * the kernel is the consumer too, and hdr->consumer its only index.
+ */
 int dmr_poll_cq(struct ib_cq *ibcq, int num_entries, struct ib_wc *wc)
 {
 	struct dmr_cq *cq = to_dmr_cq(ibcq);
 	struct dmr_ring_hdr *hdr = cq->ring.hdr;
-	struct dmr_cqe *cqe;
 	u32 consumer = hdr->consumer, producer;
+	struct dmr_qp *qp;
+	struct dmr_cqe *cqe;
 	int n;
 
+	/* Pairs with dmr_queue_push(): the entries it covers are written. */
 	producer = smp_load_acquire(&hdr->producer);
 	for (n = 0; n < num_entries && consumer != producer; n++, consumer++) {
-		cqe = cq->ring.slots +
-		      dmr_ring_slot(consumer, cq->ring.nslots) * DMR_CQE_SIZE;
+		cqe = dmr_queue_slot(&cq->ring, consumer);
 		dmr_cqe_to_wc(cqe, &wc[n]);
-		wc[n].qp = NULL;
+		qp = dmr_qp_get(cqe->qp_num);
+		wc[n].qp = qp ? &qp->ibqp : NULL;
+		if (qp)
+			dmr_qp_put(qp);
 	}
+	/* The entries have been read: the producer may reuse their slots. */
 	smp_store_release(&hdr->consumer, consumer);
 	return n;
 }

@@ -153,21 +153,16 @@ static bool dmr_resp_ready(struct dmr_qp *peer)
 static int dmr_resp_take_recv(struct dmr_qp *peer)
 {
 	struct dmr_queue *q = &peer->rq;
-	u32 producer;
+	int posted;
 
 	lockdep_assert_held(&peer->rq_lock);
 	if (peer->srq)
 		return dmr_srq_take(peer->srq, peer->recv_wqe);
-	producer = smp_load_acquire(&q->hdr->producer);
-	if (!dmr_ring_valid(producer, q->index, q->nslots))
-		return -EIO;
-	if (dmr_ring_empty(producer, q->index))
-		return -EAGAIN;
-	memcpy(peer->recv_wqe,
-	       q->slots + dmr_ring_slot(q->index, q->nslots) * q->stride,
-	       q->stride);
-	q->index++;
-	smp_store_release(&q->hdr->consumer, q->index);
+	posted = dmr_queue_posted(q);
+	if (posted <= 0)
+		return posted ? posted : -EAGAIN;
+	memcpy(peer->recv_wqe, dmr_queue_head(q), q->stride);
+	dmr_queue_pop(q);
 	return 0;
 }
 
@@ -514,7 +509,7 @@ static bool dmr_req_stall(struct dmr_qp *qp, struct dmr_qp *peer,
 			usec = 100 * USEC_PER_MSEC;	/* "infinite": keep trying */
 	}
 	qp->stalled = true;
-	mod_delayed_work(system_wq, &qp->retry_work,
+	mod_delayed_work(system_dfl_wq, &qp->retry_work,
 			 max(usecs_to_jiffies(usec), 1UL));
 	return true;
 }
@@ -551,7 +546,8 @@ static void dmr_req_run(struct dmr_qp *qp)
 	struct dmr_qp *peer = NULL;
 	enum dmr_resp_result res;
 	enum ib_wc_status st;
-	u32 producer, byte_len;
+	u32 byte_len;
+	int posted;
 
 	lockdep_assert_held(&qp->sq_lock);
 	if (dmr_qp_state(qp) == IB_QPS_ERR) {
@@ -560,17 +556,17 @@ static void dmr_req_run(struct dmr_qp *qp)
 	}
 	if (dmr_qp_state(qp) != IB_QPS_RTS || qp->stalled)
 		return;
-	producer = smp_load_acquire(&q->hdr->producer);
-	if (!dmr_ring_valid(producer, q->index, q->nslots)) {
+	/* What is posted now: a process posting on cannot keep us here. */
+	posted = dmr_queue_posted(q);
+	if (posted < 0) {
 		dmr_warn_ratelimited(qp->dev, "QP %u: corrupt send queue index\n",
 				     qp->ibqp.qp_num);
 		dmr_qp_event(qp, IB_EVENT_QP_FATAL);
 		dmr_qp_error(qp, false);
 		return;
 	}
-	while (q->index != producer && dmr_qp_state(qp) == IB_QPS_RTS) {
-		memcpy(wqe, q->slots + dmr_ring_slot(q->index, q->nslots) *
-		       q->stride, q->stride);
+	for (; posted > 0 && dmr_qp_state(qp) == IB_QPS_RTS; posted--) {
+		memcpy(wqe, dmr_queue_head(q), q->stride);
 		if (!peer)
 			peer = dmr_req_find_peer(qp);
 		st = dmr_req_execute(qp, peer, wqe, &res, &byte_len);
@@ -580,8 +576,7 @@ static void dmr_req_run(struct dmr_qp *qp)
 			st = res == DMR_RESP_RNR ? IB_WC_RNR_RETRY_EXC_ERR :
 						   IB_WC_RETRY_EXC_ERR;
 		}
-		q->index++;
-		smp_store_release(&q->hdr->consumer, q->index);
+		dmr_queue_pop(q);
 		dmr_req_complete(qp, wqe, st, byte_len);
 		if (st != IB_WC_SUCCESS) {
 			dmr_qp_error(qp, false);
@@ -618,17 +613,15 @@ void dmr_retry_work(struct work_struct *work)
 /* Post a kernel consumer's send WR into the ring (the process does this). */
 static int dmr_post_one_send(struct dmr_qp *qp, const struct ib_send_wr *wr)
 {
-	struct dmr_queue *q = &qp->sq;
 	struct dmr_send_wqe *wqe;
 	struct dmr_sge *sge;
-	u32 consumer, i, len = 0;
+	u32 i, len = 0;
 
-	consumer = smp_load_acquire(&q->hdr->consumer);
-	if (dmr_ring_full(q->hdr->producer, consumer, q->nslots))
+	wqe = dmr_queue_post_slot(&qp->sq);
+	if (!wqe)
 		return -ENOMEM;
 	if (wr->num_sge > qp->max_send_sge)
 		return -EINVAL;
-	wqe = q->slots + dmr_ring_slot(q->hdr->producer, q->nslots) * q->stride;
 	memset(wqe, 0, sizeof(*wqe));
 	wqe->wr_id = wr->wr_id;
 	wqe->opcode = wr->opcode;
@@ -665,7 +658,7 @@ static int dmr_post_one_send(struct dmr_qp *qp, const struct ib_send_wr *wr)
 	}
 	if (dmr_send_wqe_check(wqe, qp->max_send_sge, qp->max_inline))
 		return -EINVAL;
-	smp_store_release(&q->hdr->producer, q->hdr->producer + 1);
+	dmr_queue_post_commit(&qp->sq);
 	return 0;
 }
 
@@ -710,17 +703,14 @@ static int dmr_post_recv_ring(struct dmr_queue *q, u32 max_sge,
 {
 	struct dmr_recv_wqe *wqe;
 	struct dmr_sge *sge;
-	u32 consumer, i;
+	u32 i;
 
 	for (; wr; wr = wr->next) {
-		consumer = smp_load_acquire(&q->hdr->consumer);
-		if (wr->num_sge > max_sge ||
-		    dmr_ring_full(q->hdr->producer, consumer, q->nslots)) {
+		wqe = dmr_queue_post_slot(q);
+		if (wr->num_sge > max_sge || !wqe) {
 			*bad_wr = wr;
-			return wr->num_sge > max_sge ? -EINVAL : -ENOMEM;
+			return wqe ? -EINVAL : -ENOMEM;
 		}
-		wqe = q->slots + dmr_ring_slot(q->hdr->producer, q->nslots) *
-		      q->stride;
 		wqe->wr_id = wr->wr_id;
 		wqe->num_sge = wr->num_sge;
 		sge = (struct dmr_sge *)(wqe + 1);
@@ -729,7 +719,7 @@ static int dmr_post_recv_ring(struct dmr_queue *q, u32 max_sge,
 			sge[i].length = wr->sg_list[i].length;
 			sge[i].lkey = wr->sg_list[i].lkey;
 		}
-		smp_store_release(&q->hdr->producer, q->hdr->producer + 1);
+		dmr_queue_post_commit(q);
 	}
 	return 0;
 }

@@ -92,19 +92,12 @@ static int dmr_netdev_event(struct notifier_block *nb, unsigned long event,
 	}
 	mutex_unlock(&dmr_devices_lock);
 
-	switch (event) {
-	case NETDEV_UNREGISTER:
+	/*
+	 * Only removal is ours to handle: the RDMA core reports the port
+	 * state of devices with a netdev itself (PORT_ACTIVE / PORT_ERR).
+	 */
+	if (event == NETDEV_UNREGISTER)
 		ib_unregister_device_queued(&dev->ibdev);
-		break;
-	case NETDEV_UP:
-	case NETDEV_DOWN:
-	case NETDEV_CHANGE:
-		dmr_port_event(dev, netif_running(ndev) && netif_carrier_ok(ndev) ?
-				    IB_EVENT_PORT_ACTIVE : IB_EVENT_PORT_ERR);
-		break;
-	default:
-		break;
-	}
 	ib_device_put(&dev->ibdev);
 	return NOTIFY_OK;
 }

@@ -47,7 +47,7 @@ struct dmr_mr *dmr_mr_alloc(struct dmr_dev *dev, struct ib_pd *ibpd,
 		atomic_dec(&dev->n_mr);
 		return ERR_PTR(-ENOMEM);
 	}
-	mr = kzalloc(sizeof(*mr), GFP_KERNEL);
+	mr = kzalloc_obj(*mr);
 	if (!mr) {
 		atomic_dec(&dev->n_mr);
 		return ERR_PTR(-ENOMEM);
@@ -109,26 +109,18 @@ void dmr_mr_put(struct dmr_mr *mr)
 		complete(&mr->released);
 }
 
-struct ib_mr *dmr_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
-			      u64 iova, int access, struct ib_dmah *dmah,
-			      struct ib_udata *udata)
+/* A user MR over [start, start + length), not yet visible to lookups. */
+static struct dmr_mr *dmr_mr_create_user(struct ib_pd *ibpd, u64 start,
+					 u64 length, u64 iova, int access)
 {
 	struct dmr_dev *dev = to_dmr_dev(ibpd->device);
 	struct ib_umem *umem;
 	struct dmr_mr *mr;
 	int err;
 
-	if (dmah)
-		return ERR_PTR(-EOPNOTSUPP);
-	if (udata) {
-		err = ib_is_udata_in_empty(udata);
-		if (err)
-			return ERR_PTR(err);
-	}
 	mr = dmr_mr_alloc(dev, ibpd, iova, length, access);
 	if (IS_ERR(mr))
-		return ERR_CAST(mr);
-
+		return mr;
 	umem = ib_umem_get_va(&dev->ibdev, start, length, access);
 	if (IS_ERR(umem)) {
 		err = PTR_ERR(umem);
@@ -141,32 +133,62 @@ struct ib_mr *dmr_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 	}
 	mr->kind = DMR_MR_USER;
 	mr->ibmr.type = IB_MR_TYPE_USER;
-	err = dmr_mr_publish(mr);
-	if (err)
-		goto err_mem;
-	return &mr->ibmr;
+	return mr;
 
-err_mem:
-	dmr_mem_release(&mr->mem);
 err_free:
 	dmr_mr_free(mr);
 	return ERR_PTR(err);
 }
 
+struct ib_mr *dmr_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
+			      u64 iova, int access, struct ib_dmah *dmah,
+			      struct ib_udata *udata)
+{
+	struct dmr_mr *mr;
+	int err;
+
+	if (dmah)
+		return ERR_PTR(-EOPNOTSUPP);
+	if (udata) {
+		err = ib_is_udata_in_empty(udata);
+		if (err)
+			return ERR_PTR(err);
+	}
+	mr = dmr_mr_create_user(ibpd, start, length, iova, access);
+	if (IS_ERR(mr))
+		return ERR_CAST(mr);
+	err = dmr_mr_publish(mr);
+	if (err) {
+		dmr_mem_release(&mr->mem);
+		dmr_mr_free(mr);
+		return ERR_PTR(err);
+	}
+	return &mr->ibmr;
+}
+
 /*
- * Re-registration builds a new MR (new keys) from the old one's values
- * and the changed ones; the core then deregisters the old MR.
+ * Re-registration builds a new MR from the old one's values and the
+ * changed ones, and puts it in the old one's place in the key table: the
+ * keys stay the same, as applications expect. Accesses already in flight
+ * finish on the old MR, which the core then deregisters.
  */
 struct ib_mr *dmr_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
 				u64 length, u64 iova, int access,
 				struct ib_pd *ibpd, struct ib_udata *udata)
 {
 	struct dmr_mr *old = to_dmr_mr(ibmr);
+	struct dmr_mr *mr;
+	int err;
 
 	if (old->kind != DMR_MR_USER)
 		return ERR_PTR(-EOPNOTSUPP);
 	if (flags & ~IB_MR_REREG_SUPPORTED)
 		return ERR_PTR(-EOPNOTSUPP);
+	if (udata) {
+		err = ib_is_udata_in_empty(udata);
+		if (err)
+			return ERR_PTR(err);
+	}
 	if (!(flags & IB_MR_REREG_TRANS)) {
 		start = old->mem.user.umem->address;
 		length = old->length;
@@ -176,15 +198,28 @@ struct ib_mr *dmr_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
 		access = old->access;
 	if (!(flags & IB_MR_REREG_PD))
 		ibpd = ibmr->pd;
-	return dmr_reg_user_mr(ibpd, start, length, iova, access, NULL, udata);
+	mr = dmr_mr_create_user(ibpd, start, length, iova, access);
+	if (IS_ERR(mr))
+		return ERR_CAST(mr);
+	mr->index = old->index;
+	mr->ibmr.lkey = ibmr->lkey;
+	mr->ibmr.rkey = ibmr->rkey;
+	xa_store(&mr->dev->mrs, mr->index, mr, GFP_KERNEL);
+	/* The old MR no longer owns its table slot. */
+	old->index = 0;
+	return &mr->ibmr;
 }
 
 int dmr_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 {
 	struct dmr_mr *mr = to_dmr_mr(ibmr);
 
-	/* No new lookups; wait for the accesses in flight to finish. */
-	xa_erase(&mr->dev->mrs, mr->index);
+	/*
+	 * No new lookups (unless a re-registration took over the slot);
+	 * wait for the accesses in flight to finish.
+	 */
+	if (mr->index)
+		xa_erase(&mr->dev->mrs, mr->index);
 	dmr_mr_put(mr);
 	wait_for_completion(&mr->released);
 	dmr_mem_release(&mr->mem);

@@ -97,45 +97,42 @@ static void dmr_flush_cqe(struct dmr_qp *qp, struct dmr_cq *cq, u64 wr_id,
 	dmr_cq_post(cq, &cqe, false);
 }
 
+/* Complete every posted WQE of @q with a flush error. */
+static void dmr_flush_queue(struct dmr_qp *qp, struct dmr_queue *q,
+			    struct dmr_cq *cq, bool send)
+{
+	struct dmr_send_wqe *swqe;
+	struct dmr_recv_wqe *rwqe;
+	int posted = dmr_queue_posted(q);
+
+	/* A corrupt producer index: nothing is posted. */
+	for (; posted > 0; posted--) {
+		if (send) {
+			swqe = dmr_queue_head(q);
+			dmr_flush_cqe(qp, cq, READ_ONCE(swqe->wr_id),
+				      dmr_wr_to_wc_opcode(READ_ONCE(swqe->opcode)));
+		} else {
+			rwqe = dmr_queue_head(q);
+			dmr_flush_cqe(qp, cq, READ_ONCE(rwqe->wr_id), IB_WC_RECV);
+		}
+		dmr_queue_pop(q);
+	}
+}
+
 /* Complete every posted send WQE with a flush error. Holds sq_lock. */
 void dmr_qp_flush_sq(struct dmr_qp *qp)
 {
-	struct dmr_queue *q = &qp->sq;
-	struct dmr_send_wqe *wqe;
-	u32 producer;
-
 	lockdep_assert_held(&qp->sq_lock);
-	producer = smp_load_acquire(&q->hdr->producer);
-	if (!dmr_ring_valid(producer, q->index, q->nslots))
-		producer = q->index;	/* corrupt: nothing is posted */
-	while (q->index != producer) {
-		wqe = q->slots + dmr_ring_slot(q->index, q->nslots) * q->stride;
-		dmr_flush_cqe(qp, qp->scq, READ_ONCE(wqe->wr_id),
-			      dmr_wr_to_wc_opcode(READ_ONCE(wqe->opcode)));
-		q->index++;
-	}
-	smp_store_release(&q->hdr->consumer, q->index);
+	dmr_flush_queue(qp, &qp->sq, qp->scq, true);
 }
 
 /* Complete every posted receive WQE with a flush error. Holds rq_lock. */
 void dmr_qp_flush_rq(struct dmr_qp *qp)
 {
-	struct dmr_queue *q = &qp->rq;
-	struct dmr_recv_wqe *wqe;
-	u32 producer;
-
 	lockdep_assert_held(&qp->rq_lock);
-	if (qp->srq)
-		return;		/* an SRQ's WQEs belong to the SRQ */
-	producer = smp_load_acquire(&q->hdr->producer);
-	if (!dmr_ring_valid(producer, q->index, q->nslots))
-		producer = q->index;
-	while (q->index != producer) {
-		wqe = q->slots + dmr_ring_slot(q->index, q->nslots) * q->stride;
-		dmr_flush_cqe(qp, qp->rcq, READ_ONCE(wqe->wr_id), IB_WC_RECV);
-		q->index++;
-	}
-	smp_store_release(&q->hdr->consumer, q->index);
+	/* An SRQ's WQEs belong to the SRQ. */
+	if (!qp->srq)
+		dmr_flush_queue(qp, &qp->rq, qp->rcq, false);
 }
 
 static void dmr_flush_work(struct work_struct *work)
@@ -175,7 +172,7 @@ void dmr_qp_error(struct dmr_qp *qp, bool rq_locked)
 		dmr_qp_flush_rq(qp);
 	if (qp->srq)
 		dmr_qp_event(qp, IB_EVENT_QP_LAST_WQE_REACHED);
-	queue_work(system_wq, &qp->flush_work);
+	queue_work(system_dfl_wq, &qp->flush_work);
 }
 
 static int dmr_check_qp_caps(struct ib_qp_init_attr *init)
@@ -318,9 +315,14 @@ int dmr_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	return 0;
 }
 
+/*
+ * The flush flags are accepted and mean nothing: dmr executes no FLUSH
+ * requests, which fail as unknown opcodes at the requester.
+ */
 #define DMR_QP_ACCESS_FLAGS \
 	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
-	 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC)
+	 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC | \
+	 IB_ACCESS_FLUSH_GLOBAL | IB_ACCESS_FLUSH_PERSISTENT)
 
 static int dmr_check_av(struct dmr_qp *qp, struct rdma_ah_attr *ah)
 {
@@ -430,14 +432,9 @@ static void dmr_apply_qp_attr(struct dmr_qp *qp, struct ib_qp_attr *attr,
 /* Forget everything posted: RESET empties both queues. */
 static void dmr_qp_reset(struct dmr_qp *qp)
 {
-	qp->sq.index = 0;
-	WRITE_ONCE(qp->sq.hdr->producer, 0);
-	smp_store_release(&qp->sq.hdr->consumer, 0);
-	if (!qp->srq) {
-		qp->rq.index = 0;
-		WRITE_ONCE(qp->rq.hdr->producer, 0);
-		smp_store_release(&qp->rq.hdr->consumer, 0);
-	}
+	dmr_queue_reset(&qp->sq);
+	if (!qp->srq)
+		dmr_queue_reset(&qp->rq);
 	qp->stalled = false;
 }
 
@@ -447,7 +444,7 @@ int dmr_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	struct dmr_qp *qp = to_dmr_qp(ibqp);
 	enum ib_qp_state cur, next;
 	unsigned long flags;
-	bool sqd_event = false;
+	bool sqd_event = false, last_wqe_event = false;
 	int err;
 
 	if (mask & ~IB_QP_ATTR_STANDARD_BITS)
@@ -497,6 +494,8 @@ int dmr_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		qp->stalled = false;
 		dmr_qp_flush_sq(qp);
 		dmr_qp_flush_rq(qp);
+		/* IBTA: an SRQ's QP entering the error state reports it. */
+		last_wqe_event = qp->srq && cur != IB_QPS_ERR;
 	}
 	err = 0;
 out:
@@ -504,6 +503,11 @@ out:
 	mutex_unlock(&qp->sq_lock);
 	if (sqd_event)
 		dmr_qp_event(qp, IB_EVENT_SQ_DRAINED);
+	if (last_wqe_event)
+		dmr_qp_event(qp, IB_EVENT_QP_LAST_WQE_REACHED);
+	/* WQEs posted while the SQ was drained run now. */
+	if (!err && next == IB_QPS_RTS && cur == IB_QPS_SQD)
+		mod_delayed_work(system_dfl_wq, &qp->retry_work, 0);
 	return err;
 }
 

@@ -44,7 +44,7 @@ int dmr_queue_init(struct dmr_queue *q, struct ib_udata *udata, u32 nslots,
 		return 0;
 
 	uctx = rdma_udata_to_drv_context(udata, struct dmr_ucontext, ibuc);
-	entry = kzalloc(sizeof(*entry), GFP_KERNEL);
+	entry = kzalloc_obj(*entry);
 	if (!entry) {
 		err = -ENOMEM;
 		goto err_free;

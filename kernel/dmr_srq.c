@@ -113,20 +113,18 @@ int dmr_srq_take(struct dmr_srq *srq, void *wqe)
 	struct dmr_queue *q = &srq->ring;
 	struct ib_event ev;
 	bool limit_event = false;
-	u32 producer;
+	int posted;
 
 	mutex_lock(&srq->lock);
-	producer = smp_load_acquire(&q->hdr->producer);
-	if (!dmr_ring_valid(producer, q->index, q->nslots) ||
-	    dmr_ring_empty(producer, q->index)) {
+	/* A corrupt producer index reads as an empty SRQ. */
+	posted = dmr_queue_posted(q);
+	if (posted <= 0) {
 		mutex_unlock(&srq->lock);
 		return -EAGAIN;
 	}
-	memcpy(wqe, q->slots + dmr_ring_slot(q->index, q->nslots) * q->stride,
-	       q->stride);
-	q->index++;
-	smp_store_release(&q->hdr->consumer, q->index);
-	if (srq->limit && dmr_ring_used(producer, q->index) < srq->limit) {
+	memcpy(wqe, dmr_queue_head(q), q->stride);
+	dmr_queue_pop(q);
+	if (srq->limit && posted - 1 < srq->limit) {
 		srq->limit = 0;
 		limit_event = true;
 	}

@@ -18,23 +18,21 @@
 #define DMR_VENDOR_PART_ID 1
 #define DMR_HW_VER 1
 
-static u64 dmr_image_guid;
-
 /*
  * All dmr devices of a host form one system (they reach each other by
- * direct copy), so they share one system image GUID.
+ * direct copy), so they share one system image GUID: a random, locally
+ * administered EUI-64, never zero.
  */
-u64 dmr_sys_image_guid(void)
+__be64 dmr_sys_image_guid(void)
 {
+	static __be64 guid;
 	static DEFINE_MUTEX(lock);
 
 	mutex_lock(&lock);
-	if (!dmr_image_guid) {
-		/* Locally administered EUI-64, never zero. */
-		dmr_image_guid = get_random_u64() | cpu_to_be64(0x0200000000000000ULL);
-	}
+	if (!guid)
+		guid = cpu_to_be64(get_random_u64() | BIT_ULL(57));
 	mutex_unlock(&lock);
-	return dmr_image_guid;
+	return guid;
 }
 
 static int dmr_query_device(struct ib_device *ibdev,
@@ -291,17 +289,6 @@ static const struct ib_device_ops dmr_dev_ops = {
 	INIT_RDMA_OBJ_SIZE(ib_srq, dmr_srq, ibsrq),
 	INIT_RDMA_OBJ_SIZE(ib_ucontext, dmr_ucontext, ibuc),
 };
-
-void dmr_port_event(struct dmr_dev *dev, enum ib_event_type event)
-{
-	struct ib_event ev = {
-		.device = &dev->ibdev,
-		.element.port_num = 1,
-		.event = event,
-	};
-
-	ib_dispatch_event(&ev);
-}
 
 /* The DMA device a real NIC on this netdev would have: a PCI function. */
 static struct device *dmr_find_dma_dev(struct net_device *ndev)

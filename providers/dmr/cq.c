@@ -45,6 +45,37 @@ static void dmr_cq_advance(struct dmr_cq *cq)
 	dmr_store_release(&cq->ring.hdr->consumer, cq->ring.index);
 }
 
+/*
+ * Forget the completions of QP @qpn that are still in the CQ: a QP reset
+ * to RESET must not leave completions behind for its next life (the
+ * flushes of its error state, say). The kernel only ever writes slots at
+ * and after the producer index, so compacting the entries between the
+ * consumer index and a snapshot of the producer index, from the newest
+ * down, and then moving the consumer index past the freed slots is safe
+ * while it keeps producing.
+ */
+void dmr_cq_clean(struct dmr_cq *cq, uint32_t qpn)
+{
+	struct dmr_uring *r = &cq->ring;
+	uint32_t producer, i, nfreed = 0;
+	struct dmr_cqe *cqe;
+
+	pthread_spin_lock(&cq->lock);
+	producer = dmr_load_acquire(&r->hdr->producer);
+	for (i = producer; i-- != r->index;) {
+		cqe = dmr_uring_slot(r, i);
+		if (cqe->qp_num == qpn)
+			nfreed++;
+		else if (nfreed)
+			memcpy(dmr_uring_slot(r, i + nfreed), cqe, sizeof(*cqe));
+	}
+	if (nfreed) {
+		r->index += nfreed;
+		dmr_store_release(&r->hdr->consumer, r->index);
+	}
+	pthread_spin_unlock(&cq->lock);
+}
+
 int dmr_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc)
 {
 	struct dmr_cq *cq = to_dmr_cq(ibcq);

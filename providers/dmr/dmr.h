@@ -132,6 +132,7 @@ struct ibv_cq_ex *dmr_create_cq_ex(struct ibv_context *ctx,
 				   struct ibv_cq_init_attr_ex *attr);
 int dmr_destroy_cq(struct ibv_cq *ibcq);
 int dmr_poll_cq(struct ibv_cq *ibcq, int ne, struct ibv_wc *wc);
+void dmr_cq_clean(struct dmr_cq *cq, uint32_t qpn);
 
 /* qp.c */
 struct ibv_qp *dmr_create_qp(struct ibv_pd *pd, struct ibv_qp_init_attr *attr);

@@ -511,8 +511,14 @@ int dmr_modify_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr, int mask)
 	err = ibv_cmd_modify_qp(ibqp, attr, mask, &cmd, sizeof(cmd));
 	if (err)
 		return err;
-	/* The kernel emptied both rings; start our indices over too. */
+	/*
+	 * The kernel emptied both rings; start our indices over too, and
+	 * drop the QP's completions that are still in its CQs.
+	 */
 	if ((mask & IBV_QP_STATE) && attr->qp_state == IBV_QPS_RESET) {
+		dmr_cq_clean(to_dmr_cq(ibqp->send_cq), ibqp->qp_num);
+		if (ibqp->recv_cq != ibqp->send_cq)
+			dmr_cq_clean(to_dmr_cq(ibqp->recv_cq), ibqp->qp_num);
 		pthread_spin_lock(&qp->sq_lock);
 		qp->sq.index = 0;
 		pthread_spin_unlock(&qp->sq_lock);

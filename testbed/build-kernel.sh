@@ -9,6 +9,9 @@
 # by the package version and a hash of the config fragments; set
 # DMR_KERNEL_PKG=linux-source-7.N to pin a package.
 set -euo pipefail
+# Read the whole script before running it: editing it during a long run
+# must not change what this run executes.
+{
 . "$(dirname "$0")/lib.sh"
 
 flavour=${1:-debug}
@@ -75,3 +78,5 @@ done)
 echo "$ver" >"$out/.version"
 touch "$out/.built"
 echo "$out"
+exit
+}

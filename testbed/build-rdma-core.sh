@@ -10,6 +10,9 @@
 # and the cmake configuration; our provider is linked into the tree, so a
 # change to it costs an incremental ninja run, not a rebuild.
 set -euo pipefail
+# Read the whole script before running it: editing it during a long run
+# must not change what this run executes.
+{
 . "$(dirname "$0")/lib.sh"
 
 ver=${DMR_RDMA_CORE_VERSION:-65.0-1.1}
@@ -53,3 +56,5 @@ ninja -C "$build" -j"$DMR_JOBS" >"$root/build.log" 2>&1 ||
 compgen -G "$build/lib/libdmr-rdmav*.so" >/dev/null ||
 	die "rdma-core built without the dmr provider"
 echo "$build"
+exit
+}

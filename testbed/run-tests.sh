@@ -8,6 +8,9 @@
 #
 # DMR_FLAVOUR=fast runs the guest on the fast kernel instead.
 set -euo pipefail
+# Read the whole script before running it: editing it during a long run
+# must not change what this run executes.
+{
 . "$(dirname "$0")/lib.sh"
 
 flavour=${DMR_FLAVOUR:-debug}
@@ -42,3 +45,5 @@ grep -aE '^(PASSED|FAILED|ERROR|SKIPPED)|::.* (PASSED|FAILED|ERROR|SKIPPED)' \
 	--junit "googletest+host=$results/ctest.xml" \
 	--junit "pyverbs-tests=$results/guest/scratch/pytest.xml" \
 	--guest-status "$guest_status" --guest-log "$results/guest/console.log"
+exit
+}

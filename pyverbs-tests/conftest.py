@@ -38,3 +38,10 @@ def pytest_collection_modifyitems(config, items):
     skip = pytest.mark.skip(reason='runs only inside the testbed guest')
     for item in items:
         item.add_marker(skip)
+
+
+@pytest.fixture
+def dmr_links():
+    """dmr loaded, dmr0 on eth0 and dmr1 on eth1 (created if missing)."""
+    from dmrtest import guest
+    guest.ensure_dmr_links()

@@ -142,3 +142,45 @@ def dmabuf_info(fd):
             key, _, value = line.partition(':')
             info[key.strip()] = value.strip()
     return info
+
+
+DMR_LINKS = {'dmr0': 'eth0', 'dmr1': 'eth1'}
+
+
+def _port_state(dev):
+    try:
+        with open(f'/sys/class/infiniband/{dev}/ports/1/state') as f:
+            return f.read().split(':')[-1].strip()
+    except OSError:
+        return None
+
+
+def ensure_dmr_links():
+    """Load dmr and create dmr0 and dmr1 if they do not exist (fast path:
+    two sysfs reads, no subprocess)."""
+    if all(_port_state(d) == 'ACTIVE' for d in DMR_LINKS):
+        return
+    netdevs_up()
+    load_dmr()
+    links = rdma_links()
+    for name, netdev in DMR_LINKS.items():
+        if name not in links:
+            sh(f'rdma link add {name} type dmr netdev {netdev}')
+    wait_port_active(list(DMR_LINKS))
+
+
+def wait_port_active(devs, timeout=10):
+    deadline = time.time() + timeout
+    while not all(_port_state(d) == 'ACTIVE' for d in devs):
+        if time.time() > deadline:
+            raise RuntimeError(f'ports not active: {devs}')
+        time.sleep(0.05)
+
+
+def kernel_log_since(mark):
+    """Kernel log lines after the line count @mark (see kernel_log_mark)."""
+    return sh('dmesg').stdout.splitlines()[mark:]
+
+
+def kernel_log_mark():
+    return len(sh('dmesg').stdout.splitlines())

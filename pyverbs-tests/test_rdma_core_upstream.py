@@ -1,0 +1,27 @@
+# SPDX-License-Identifier: (GPL-2.0 OR Linux-OpenIB)
+"""
+rdma-core's own test suite, unmodified, run against dmr0: the verbs
+applications expect of any device. Tests of features dmr does not have
+(UD, UC, XRC, memory windows, ODP, device memory...) skip themselves when
+the device answers EOPNOTSUPP, as they do on rxe for what rxe lacks.
+"""
+import pytest
+from args_parser import parser
+
+# rdma-core's test cases read the device from this configuration when they
+# are instantiated, that is at collection.
+parser.args['dev'] = 'dmr0'
+
+from tests.test_atomic import AtomicTest  # noqa: F401
+from tests.test_cq import CQAPITest, CQTest  # noqa: F401
+from tests.test_cq_events import CqEventsTestCase  # noqa: F401
+from tests.test_cqex import CQEXAPITest, CqExTestCase  # noqa: F401
+from tests.test_device import DeviceTest  # noqa: F401
+from tests.test_mr import MRTest  # noqa: F401
+from tests.test_pd import PDTest  # noqa: F401
+from tests.test_qp import QPTest, RCQPTest  # noqa: F401
+from tests.test_qpex import QpExTestCase  # noqa: F401
+from tests.test_srq import SrqTestCase  # noqa: F401
+
+pytestmark = pytest.mark.usefixtures('dmr_links')
+

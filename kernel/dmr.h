@@ -23,6 +23,7 @@
 #include <linux/workqueue.h>
 #include <linux/xarray.h>
 #include <rdma/ib_verbs.h>
+#include <rdma/uverbs_ioctl.h>
 
 #include "dmr-abi.h"
 #include "dmr_mem.h"
@@ -254,6 +255,24 @@ int dmr_mr_publish(struct dmr_mr *mr);
 void dmr_mr_free(struct dmr_mr *mr);
 struct dmr_mr *dmr_mr_get(struct dmr_dev *dev, u32 key);
 void dmr_mr_put(struct dmr_mr *mr);
+
+/* dmr_dmabuf.c */
+struct dma_buf;
+struct ib_mr *dmr_reg_user_mr_dmabuf(struct ib_pd *ibpd, u64 offset,
+				     u64 length, u64 iova, int fd, int access,
+				     struct ib_dmah *dmah,
+				     struct uverbs_attr_bundle *attrs);
+int dmr_mem_init_dmabuf(struct dmr_dev *dev, struct dmr_mem *mem,
+			struct dma_buf *dmabuf, u64 offset, u64 length,
+			int access);
+void dmr_dmabuf_query(struct dmr_mem *mem, struct dmr_mr_query_resp *resp);
+void dmr_mr_query(struct dmr_mr *mr, struct dmr_mr_query_resp *resp);
+struct eventfd_ctx;
+int dmr_mr_eventfd(struct dmr_mr *mr, struct eventfd_ctx *ctx, bool add);
+
+/* dmr_ioctl.c */
+extern const struct uapi_definition dmr_uapi_defs[];
+int dmr_fill_res_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr);
 
 /* dmr_qp.c */
 int dmr_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,

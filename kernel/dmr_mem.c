@@ -10,6 +10,7 @@
 #include <linux/spinlock.h>
 #include <linux/vmalloc.h>
 #include <rdma/ib_umem.h>
+#include <kunit/visibility.h>
 
 #include "dmr_mem.h"
 
@@ -179,9 +180,18 @@ int dmr_mem_copy(const struct dmr_mem_seg *dst, unsigned int ndst,
 			break;
 		}
 		err = dmr_cursor_chunk(&d, len, &dc);
-		*dst_failed = err;
+		*dst_failed = err != 0;
 		if (!err)
 			err = dmr_cursor_chunk(&s, dc.len, &sc);
+		if (err == -EAGAIN) {
+			/* Map again with no bracket open, then retry. */
+			dmr_cursor_close(&d);
+			dmr_cursor_close(&s);
+			err = dmr_mem_prepare((*dst_failed ? d.seg : s.seg)->mem);
+			if (err)
+				break;
+			continue;
+		}
 		if (err)
 			break;
 		n = min(dc.len, sc.len);
@@ -202,6 +212,7 @@ int dmr_mem_copy(const struct dmr_mem_seg *dst, unsigned int ndst,
 	dmr_cursor_close(&s);
 	return err;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmr_mem_copy);
 
 /*
  * An 8-byte atomic at @offset (8-byte aligned, checked by the caller):
@@ -214,7 +225,11 @@ int dmr_mem_atomic(struct dmr_mem *mem, u64 offset, bool cmp_swap,
 	u64 old;
 	int err;
 
-	err = dmr_mem_begin(mem);
+	while ((err = dmr_mem_begin(mem)) == -EAGAIN) {
+		err = dmr_mem_prepare(mem);
+		if (err)
+			return err;
+	}
 	if (err)
 		return err;
 	mem->ops->chunk(mem, offset, sizeof(u64), &chunk);

@@ -41,11 +41,18 @@ struct dmr_chunk {
 
 struct dmr_mem_ops {
 	/*
-	 * Make the memory accessible; fails with -EACCES once revoked.
-	 * Brackets on one dmr_mem may nest (a copy within one MR).
+	 * Open a bracket without sleeping: 0, or -EAGAIN if the memory
+	 * must be mapped again first (prepare()), or -EACCES if it is gone
+	 * for good. Brackets on one dmr_mem may nest (a copy within one MR).
 	 */
 	int (*begin)(struct dmr_mem *mem);
 	void (*end)(struct dmr_mem *mem);
+	/*
+	 * Map the memory again after an invalidation; may sleep and take
+	 * the exporter's locks, so it is never called inside a bracket.
+	 * 0, or -EACCES if the exporter refuses (the buffer is revoked).
+	 */
+	int (*prepare)(struct dmr_mem *mem);
 	/* The chunk at byte @offset, at most @len long. Inside a bracket. */
 	void (*chunk)(struct dmr_mem *mem, u64 offset, u64 len,
 		      struct dmr_chunk *chunk);
@@ -87,6 +94,11 @@ int dmr_mem_atomic(struct dmr_mem *mem, u64 offset, bool cmp_swap,
 static inline int dmr_mem_begin(struct dmr_mem *mem)
 {
 	return mem->ops->begin ? mem->ops->begin(mem) : 0;
+}
+
+static inline int dmr_mem_prepare(struct dmr_mem *mem)
+{
+	return mem->ops->prepare ? mem->ops->prepare(mem) : 0;
 }
 
 static inline void dmr_mem_end(struct dmr_mem *mem)

@@ -20,6 +20,11 @@
 	 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC | \
 	 IB_ACCESS_RELAXED_ORDERING | IB_ACCESS_HUGETLB)
 
+/*
+ * Unknown flags are refused by the core (EINVAL); what is left here are
+ * IBTA flags of features dmr does not have (memory windows, flush,
+ * zero-based addressing outside device memory): EOPNOTSUPP.
+ */
 int dmr_check_mr_access(int access)
 {
 	if (access & ~DMR_MR_ACCESS_SUPPORTED)

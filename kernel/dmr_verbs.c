@@ -262,6 +262,7 @@ static const struct ib_device_ops dmr_dev_ops = {
 	.destroy_srq = dmr_destroy_srq,
 	.device_group = &dmr_attr_group,
 	.disassociate_ucontext = dmr_disassociate_ucontext,
+	.fill_res_mr_entry = dmr_fill_res_mr_entry,
 	.get_dev_fw_str = dmr_get_dev_fw_str,
 	.get_link_layer = dmr_get_link_layer,
 	.get_port_immutable = dmr_get_port_immutable,
@@ -280,6 +281,7 @@ static const struct ib_device_ops dmr_dev_ops = {
 	.query_qp = dmr_query_qp,
 	.query_srq = dmr_query_srq,
 	.reg_user_mr = dmr_reg_user_mr,
+	.reg_user_mr_dmabuf = dmr_reg_user_mr_dmabuf,
 	.req_notify_cq = dmr_req_notify_cq,
 	.rereg_user_mr = dmr_rereg_user_mr,
 
@@ -325,6 +327,7 @@ int dmr_register_device(struct dmr_dev *dev, const char *name,
 				  BIT_ULL(IB_USER_VERBS_CMD_POST_RECV) |
 				  BIT_ULL(IB_USER_VERBS_CMD_REQ_NOTIFY_CQ);
 	ib_set_device_ops(ibdev, &dmr_dev_ops);
+	ibdev->driver_def = dmr_uapi_defs;
 
 	err = ib_device_set_netdev(ibdev, ndev, 1);
 	if (err)

@@ -16,6 +16,7 @@
 #define DMR_ABI_USER_H
 
 #include <linux/types.h>
+#include <rdma/ib_user_ioctl_cmds.h>
 
 #define DMR_UVERBS_ABI_VERSION 1
 
@@ -136,6 +137,82 @@ struct dmr_create_qp_resp {
 
 struct dmr_create_srq_resp {
 	struct dmr_ring_info ring;
+};
+
+/* --- dmr's own uverbs methods (dmrdv.h in the provider) --- */
+
+/* What backs a memory region. */
+enum dmr_mr_backend {
+	DMR_MR_BACKEND_USER = 0,	/* pinned pages of the process */
+	DMR_MR_BACKEND_DMABUF = 1,	/* a dma-buf */
+};
+
+/*
+ * The state of a memory region. Only dma-buf MRs leave VALID: the
+ * exporter invalidated the mapping (the next access maps it again), or
+ * the last attempt to map it again was refused (the exporter revoked the
+ * buffer; accesses fail until it allows mapping again).
+ */
+enum dmr_mr_state {
+	DMR_MR_STATE_VALID = 0,
+	DMR_MR_STATE_INVALIDATED = 1,
+	DMR_MR_STATE_REVOKED = 2,
+};
+
+struct dmr_mr_query_resp {
+	__u32 backend;			/* enum dmr_mr_backend */
+	__u32 state;			/* enum dmr_mr_state */
+	__aligned_u64 invalidations;	/* invalidate_mappings calls that unmapped it */
+	__aligned_u64 remaps;		/* mappings made again after one */
+	__aligned_u64 revokes;		/* times a mapping was refused */
+};
+
+enum dmr_ib_mr_methods {
+	DMR_IB_METHOD_MR_QUERY = (1U << UVERBS_ID_NS_SHIFT),
+	DMR_IB_METHOD_MR_EVENTFD,
+};
+
+enum dmr_ib_query_mr_attrs {
+	DMR_IB_ATTR_QUERY_MR_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+	DMR_IB_ATTR_QUERY_MR_RESP,
+};
+
+/*
+ * Eventfds the kernel signals at every state change of a dma-buf MR:
+ * DMR_MR_EVENTFD_ADD subscribes one (up to DMR_MR_MAX_EVENTFDS per MR),
+ * DMR_MR_EVENTFD_REMOVE unsubscribes it.
+ */
+enum dmr_mr_eventfd_op {
+	DMR_MR_EVENTFD_ADD = 0,
+	DMR_MR_EVENTFD_REMOVE = 1,
+};
+
+#define DMR_MR_MAX_EVENTFDS 16
+
+enum dmr_ib_mr_eventfd_attrs {
+	DMR_IB_ATTR_MR_EVENTFD_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+	DMR_IB_ATTR_MR_EVENTFD_FD,	/* __s32 */
+	DMR_IB_ATTR_MR_EVENTFD_OP,	/* enum dmr_mr_eventfd_op */
+};
+
+/* Device memory (ibv_alloc_dm): where the process maps it. */
+enum dmr_ib_alloc_dm_attrs {
+	DMR_IB_ATTR_ALLOC_DM_RESP_MMAP_OFFSET = (1U << UVERBS_ID_NS_SHIFT),
+	DMR_IB_ATTR_ALLOC_DM_RESP_MMAP_SIZE,
+};
+
+/*
+ * Export device memory as a dma-buf, which refuses importers that cannot
+ * be revoked and is revoked when the device memory is freed or the
+ * device goes away.
+ */
+enum dmr_ib_dm_methods {
+	DMR_IB_METHOD_DM_EXPORT_DMABUF = (1U << UVERBS_ID_NS_SHIFT),
+};
+
+enum dmr_ib_dm_export_attrs {
+	DMR_IB_ATTR_DM_EXPORT_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+	DMR_IB_ATTR_DM_EXPORT_FD,	/* out: the dma-buf fd, O_CLOEXEC */
 };
 
 #endif /* DMR_ABI_USER_H */

@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
+/*
+ * dmr's own interfaces: uverbs ioctl methods in the driver's namespace
+ * (the provider's dmrdv.h) and the driver attributes of "rdma resource
+ * show mr -dd".
+ */
+#include <linux/eventfd.h>
+#include <rdma/rdma_netlink.h>
+#include <rdma/uverbs_ioctl.h>
+#define UVERBS_MODULE_NAME dmr_ib
+#include <rdma/uverbs_named_ioctl.h>
+
+#include "dmr.h"
+
+static int UVERBS_HANDLER(DMR_IB_METHOD_MR_QUERY)(struct uverbs_attr_bundle *attrs)
+{
+	struct ib_mr *ibmr = uverbs_attr_get_obj(attrs,
+						 DMR_IB_ATTR_QUERY_MR_HANDLE);
+	struct dmr_mr_query_resp resp;
+
+	dmr_mr_query(to_dmr_mr(ibmr), &resp);
+	return uverbs_copy_to_struct_or_zero(attrs, DMR_IB_ATTR_QUERY_MR_RESP,
+					     &resp, sizeof(resp));
+}
+
+static int UVERBS_HANDLER(DMR_IB_METHOD_MR_EVENTFD)(struct uverbs_attr_bundle *attrs)
+{
+	struct ib_mr *ibmr = uverbs_attr_get_obj(attrs,
+						 DMR_IB_ATTR_MR_EVENTFD_HANDLE);
+	struct eventfd_ctx *ctx;
+	u32 op;
+	s32 fd;
+	int err;
+
+	err = uverbs_copy_from(&fd, attrs, DMR_IB_ATTR_MR_EVENTFD_FD);
+	if (!err)
+		err = uverbs_get_const(&op, attrs, DMR_IB_ATTR_MR_EVENTFD_OP);
+	if (err)
+		return err;
+	if (op != DMR_MR_EVENTFD_ADD && op != DMR_MR_EVENTFD_REMOVE)
+		return -EINVAL;
+	ctx = eventfd_ctx_fdget(fd);
+	if (IS_ERR(ctx))
+		return PTR_ERR(ctx);
+	err = dmr_mr_eventfd(to_dmr_mr(ibmr), ctx, op == DMR_MR_EVENTFD_ADD);
+	/* Subscribing keeps the reference; everything else drops ours. */
+	if (err || op == DMR_MR_EVENTFD_REMOVE)
+		eventfd_ctx_put(ctx);
+	return err;
+}
+
+DECLARE_UVERBS_NAMED_METHOD(DMR_IB_METHOD_MR_QUERY,
+			    UVERBS_ATTR_IDR(DMR_IB_ATTR_QUERY_MR_HANDLE,
+					    UVERBS_OBJECT_MR,
+					    UVERBS_ACCESS_READ,
+					    UA_MANDATORY),
+			    UVERBS_ATTR_PTR_OUT(DMR_IB_ATTR_QUERY_MR_RESP,
+						UVERBS_ATTR_STRUCT(struct dmr_mr_query_resp,
+								   revokes),
+						UA_MANDATORY));
+
+DECLARE_UVERBS_NAMED_METHOD(DMR_IB_METHOD_MR_EVENTFD,
+			    UVERBS_ATTR_IDR(DMR_IB_ATTR_MR_EVENTFD_HANDLE,
+					    UVERBS_OBJECT_MR,
+					    UVERBS_ACCESS_READ,
+					    UA_MANDATORY),
+			    UVERBS_ATTR_PTR_IN(DMR_IB_ATTR_MR_EVENTFD_FD,
+					       UVERBS_ATTR_TYPE(s32),
+					       UA_MANDATORY),
+			    UVERBS_ATTR_CONST_IN(DMR_IB_ATTR_MR_EVENTFD_OP,
+						 enum dmr_mr_eventfd_op,
+						 UA_MANDATORY));
+
+ADD_UVERBS_METHODS(dmr_mr,
+		   UVERBS_OBJECT_MR,
+		   &UVERBS_METHOD(DMR_IB_METHOD_MR_QUERY),
+		   &UVERBS_METHOD(DMR_IB_METHOD_MR_EVENTFD));
+
+const struct uapi_definition dmr_uapi_defs[] = {
+	UAPI_DEF_CHAIN_OBJ_TREE(UVERBS_OBJECT_MR, &dmr_mr),
+	{},
+};
+
+static const char *const dmr_mr_state_names[] = {
+	[DMR_MR_STATE_VALID] = "valid",
+	[DMR_MR_STATE_INVALIDATED] = "invalidated",
+	[DMR_MR_STATE_REVOKED] = "revoked",
+};
+
+int dmr_fill_res_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr)
+{
+	struct dmr_mr_query_resp q;
+	struct nlattr *table;
+
+	dmr_mr_query(to_dmr_mr(ibmr), &q);
+	table = nla_nest_start(msg, RDMA_NLDEV_ATTR_DRIVER);
+	if (!table)
+		return -EMSGSIZE;
+	if (rdma_nl_put_driver_string(msg, "backend",
+				      q.backend == DMR_MR_BACKEND_DMABUF ?
+				      "dma-buf" : "user") ||
+	    rdma_nl_put_driver_string(msg, "state",
+				      dmr_mr_state_names[q.state]) ||
+	    rdma_nl_put_driver_u64(msg, "invalidations", q.invalidations) ||
+	    rdma_nl_put_driver_u64(msg, "remaps", q.remaps) ||
+	    rdma_nl_put_driver_u64(msg, "revokes", q.revokes)) {
+		nla_nest_cancel(msg, table);
+		return -EMSGSIZE;
+	}
+	nla_nest_end(msg, table);
+	return 0;
+}

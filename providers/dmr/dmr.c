@@ -132,6 +132,7 @@ static const struct verbs_context_ops dmr_ctx_ops = {
 	.query_port = dmr_query_port,
 	.query_qp = dmr_query_qp,
 	.query_srq = dmr_query_srq,
+	.reg_dmabuf_mr = dmr_reg_dmabuf_mr,
 	.reg_mr = dmr_reg_mr,
 	.req_notify_cq = ibv_cmd_req_notify_cq,
 	.rereg_mr = dmr_rereg_mr,
@@ -206,3 +207,8 @@ static const struct verbs_device_ops dmr_dev_ops = {
 	.alloc_context = dmr_alloc_context,
 };
 PROVIDER_DRIVER(dmr, dmr_dev_ops);
+
+bool dmr_is_dmr_device(struct ibv_device *device)
+{
+	return verbs_get_device(device)->ops == &dmr_dev_ops;
+}

@@ -118,6 +118,14 @@ static inline void dmr_store_release(uint32_t *p, uint32_t v)
 	atomic_store_explicit((_Atomic(uint32_t) *)p, v, memory_order_release);
 }
 
+/* dmr.c */
+bool dmr_is_dmr_device(struct ibv_device *device);
+
+/* dv.c */
+struct ibv_mr *dmr_reg_dmabuf_mr(struct ibv_pd *pd, uint64_t offset,
+				 size_t length, uint64_t iova, int fd,
+				 int access);
+
 /* ring.c */
 int dmr_uring_map(struct dmr_uring *r, int cmd_fd,
 		  const struct dmr_ring_info *info, uint32_t min_stride);

@@ -53,7 +53,7 @@ fi
 log "building rdma-core $ver (log: $root/build.log)"
 ninja -C "$build" -j"$DMR_JOBS" >"$root/build.log" 2>&1 ||
 	die "rdma-core build failed, see $root/build.log"
-compgen -G "$build/lib/libdmr-rdmav*.so" >/dev/null ||
+compgen -G "$build/lib/libdmr.so*" >/dev/null ||
 	die "rdma-core built without the dmr provider"
 echo "$build"
 exit

@@ -28,8 +28,11 @@ else
 		die "no linux-source-7.* package is available from Debian"
 fi
 
-src=$DMR_CACHE/src/$pkg-$ver
-out=$DMR_CACHE/kernel/$ver-$flavour-$(input_hash "${frags[@]}")
+# Fixes to the kernel that dmr's tests found, applied on top of Debian's
+# source (each patch says why); part of the cache keys.
+patches=("$DMR_TOP"/testbed/kernel-patches/*.patch)
+src=$DMR_CACHE/src/$pkg-$ver-$(input_hash "${patches[@]}")
+out=$DMR_CACHE/kernel/$ver-$flavour-$(input_hash "${frags[@]}" "${patches[@]}")
 
 if [ -f "$out/.built" ]; then
 	echo "$out"
@@ -48,6 +51,10 @@ if [ ! -f "$src/.unpacked" ]; then
 	dpkg -x "$dl/${pkg}_${ver}_all.deb" "$dl/x"
 	tar -C "$src" --strip-components=1 -xf "$dl/x/usr/src/$pkg.tar.xz"
 	rm -rf "$dl/x" "$dl/${pkg}_${ver}_all.deb"
+	for p in "${patches[@]}"; do
+		patch -d "$src" -p1 --forward -s <"$p" ||
+			die "cannot apply $(basename "$p") to $pkg $ver"
+	done
 	touch "$src/.unpacked"
 fi
 

@@ -13,7 +13,7 @@ packages=(
 	python3-pytest
 	# kernel build
 	build-essential ccache flex bison bc libelf-dev libssl-dev sparse
-	xz-utils curl
+	xz-utils curl patch
 	# rdma-core build (pyverbs included)
 	cmake ninja-build cython3 python3-dev pkgconf libnl-3-dev
 	libnl-route-3-dev libudev-dev libsystemd-dev

@@ -54,6 +54,9 @@ enum dmr_limits {
 	DMR_GID_TABLE_LEN = 32,
 };
 
+/* The most device memory one ibv_alloc_dm() gets. */
+#define DMR_MAX_DM_SIZE (64 << 20)
+
 /* The largest message: the IBTA limit. */
 #define DMR_MAX_MSG_SIZE BIT_ULL(31)
 
@@ -106,6 +109,7 @@ struct dmr_srq {
 enum dmr_mr_kind {
 	DMR_MR_USER,
 	DMR_MR_DMABUF,
+	DMR_MR_DM,
 };
 
 struct dmr_mr {
@@ -252,6 +256,7 @@ int dmr_check_mr_access(int access);
 struct dmr_mr *dmr_mr_alloc(struct dmr_dev *dev, struct ib_pd *ibpd,
 			    u64 iova, u64 length, int access);
 int dmr_mr_publish(struct dmr_mr *mr);
+struct ib_mr *dmr_mr_commit(struct dmr_mr *mr);
 void dmr_mr_free(struct dmr_mr *mr);
 struct dmr_mr *dmr_mr_get(struct dmr_dev *dev, u32 key);
 void dmr_mr_put(struct dmr_mr *mr);
@@ -269,6 +274,16 @@ void dmr_dmabuf_query(struct dmr_mem *mem, struct dmr_mr_query_resp *resp);
 void dmr_mr_query(struct dmr_mr *mr, struct dmr_mr_query_resp *resp);
 struct eventfd_ctx;
 int dmr_mr_eventfd(struct dmr_mr *mr, struct eventfd_ctx *ctx, bool add);
+
+/* dmr_dm.c */
+struct ib_dm *dmr_alloc_dm(struct ib_device *ibdev, struct ib_ucontext *ibuc,
+			   struct ib_dm_alloc_attr *attr,
+			   struct uverbs_attr_bundle *attrs);
+int dmr_dealloc_dm(struct ib_dm *ibdm, struct uverbs_attr_bundle *attrs);
+struct ib_mr *dmr_reg_dm_mr(struct ib_pd *ibpd, struct ib_dm *ibdm,
+			    struct ib_dm_mr_attr *attr,
+			    struct uverbs_attr_bundle *attrs);
+struct dma_buf *dmr_dm_export(struct ib_dm *ibdm);
 
 /* dmr_ioctl.c */
 extern const struct uapi_definition dmr_uapi_defs[];

@@ -472,13 +472,7 @@ struct ib_mr *dmr_reg_user_mr_dmabuf(struct ib_pd *ibpd, u64 offset,
 		goto err_mr;
 	mr->kind = DMR_MR_DMABUF;
 	mr->ibmr.type = IB_MR_TYPE_USER;
-	err = dmr_mr_publish(mr);
-	if (err) {
-		dmr_mem_release(&mr->mem);
-		dmr_mr_free(mr);
-		return ERR_PTR(err);
-	}
-	return &mr->ibmr;
+	return dmr_mr_commit(mr);
 
 err_mr:
 	dmr_mr_free(mr);
@@ -519,7 +513,8 @@ void dmr_mr_query(struct dmr_mr *mr, struct dmr_mr_query_resp *resp)
 		return;
 	}
 	memset(resp, 0, sizeof(*resp));
-	resp->backend = DMR_MR_BACKEND_USER;
+	resp->backend = mr->kind == DMR_MR_DM ? DMR_MR_BACKEND_DM :
+						DMR_MR_BACKEND_USER;
 	resp->state = DMR_MR_STATE_VALID;
 }
 

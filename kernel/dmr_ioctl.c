@@ -4,7 +4,9 @@
  * (the provider's dmrdv.h) and the driver attributes of "rdma resource
  * show mr -dd".
  */
+#include <linux/dma-buf.h>
 #include <linux/eventfd.h>
+#include <linux/file.h>
 #include <rdma/rdma_netlink.h>
 #include <rdma/uverbs_ioctl.h>
 #define UVERBS_MODULE_NAME dmr_ib
@@ -71,6 +73,54 @@ DECLARE_UVERBS_NAMED_METHOD(DMR_IB_METHOD_MR_EVENTFD,
 						 enum dmr_mr_eventfd_op,
 						 UA_MANDATORY));
 
+static int UVERBS_HANDLER(DMR_IB_METHOD_DM_EXPORT_DMABUF)(struct uverbs_attr_bundle *attrs)
+{
+	struct ib_dm *ibdm = uverbs_attr_get_obj(attrs,
+						 DMR_IB_ATTR_DM_EXPORT_HANDLE);
+	struct dma_buf *dmabuf;
+	s32 fd;
+	int err;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	dmabuf = dmr_dm_export(ibdm);
+	if (IS_ERR(dmabuf)) {
+		put_unused_fd(fd);
+		return PTR_ERR(dmabuf);
+	}
+	err = uverbs_copy_to(attrs, DMR_IB_ATTR_DM_EXPORT_FD, &fd, sizeof(fd));
+	if (err) {
+		put_unused_fd(fd);
+		dma_buf_put(dmabuf);
+		return err;
+	}
+	/* Only now is the fd the process's: nothing can fail any more. */
+	dma_buf_fd_install(dmabuf, fd);
+	return 0;
+}
+
+DECLARE_UVERBS_NAMED_METHOD(DMR_IB_METHOD_DM_EXPORT_DMABUF,
+			    UVERBS_ATTR_IDR(DMR_IB_ATTR_DM_EXPORT_HANDLE,
+					    UVERBS_OBJECT_DM,
+					    UVERBS_ACCESS_READ,
+					    UA_MANDATORY),
+			    UVERBS_ATTR_PTR_OUT(DMR_IB_ATTR_DM_EXPORT_FD,
+						UVERBS_ATTR_TYPE(s32),
+						UA_MANDATORY));
+
+DECLARE_UVERBS_GLOBAL_METHODS(UVERBS_OBJECT_DM,
+			      &UVERBS_METHOD(DMR_IB_METHOD_DM_EXPORT_DMABUF));
+
+ADD_UVERBS_ATTRIBUTES_SIMPLE(dmr_dm_alloc, UVERBS_OBJECT_DM,
+			     UVERBS_METHOD_DM_ALLOC,
+			     UVERBS_ATTR_PTR_OUT(DMR_IB_ATTR_ALLOC_DM_RESP_MMAP_OFFSET,
+						 UVERBS_ATTR_TYPE(u64),
+						 UA_MANDATORY),
+			     UVERBS_ATTR_PTR_OUT(DMR_IB_ATTR_ALLOC_DM_RESP_MMAP_SIZE,
+						 UVERBS_ATTR_TYPE(u64),
+						 UA_MANDATORY));
+
 ADD_UVERBS_METHODS(dmr_mr,
 		   UVERBS_OBJECT_MR,
 		   &UVERBS_METHOD(DMR_IB_METHOD_MR_QUERY),
@@ -78,7 +128,15 @@ ADD_UVERBS_METHODS(dmr_mr,
 
 const struct uapi_definition dmr_uapi_defs[] = {
 	UAPI_DEF_CHAIN_OBJ_TREE(UVERBS_OBJECT_MR, &dmr_mr),
+	UAPI_DEF_CHAIN_OBJ_TREE(UVERBS_OBJECT_DM, &dmr_dm_alloc),
+	UAPI_DEF_CHAIN_OBJ_TREE_NAMED(UVERBS_OBJECT_DM),
 	{},
+};
+
+static const char *const dmr_mr_backend_names[] = {
+	[DMR_MR_BACKEND_USER] = "user",
+	[DMR_MR_BACKEND_DMABUF] = "dma-buf",
+	[DMR_MR_BACKEND_DM] = "device-memory",
 };
 
 static const char *const dmr_mr_state_names[] = {
@@ -97,8 +155,7 @@ int dmr_fill_res_mr_entry(struct sk_buff *msg, struct ib_mr *ibmr)
 	if (!table)
 		return -EMSGSIZE;
 	if (rdma_nl_put_driver_string(msg, "backend",
-				      q.backend == DMR_MR_BACKEND_DMABUF ?
-				      "dma-buf" : "user") ||
+				      dmr_mr_backend_names[q.backend]) ||
 	    rdma_nl_put_driver_string(msg, "state",
 				      dmr_mr_state_names[q.state]) ||
 	    rdma_nl_put_driver_u64(msg, "invalidations", q.invalidations) ||

@@ -70,6 +70,7 @@ struct dmr_mem {
 			unsigned int first_offset;	/* in the first page */
 		} user;
 		struct dmr_dmabuf *dmabuf;
+		void *kmem;		/* kernel memory: device memory */
 	};
 };
 

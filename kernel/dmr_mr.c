@@ -89,6 +89,22 @@ int dmr_mr_publish(struct dmr_mr *mr)
 	return 0;
 }
 
+/*
+ * Publish a fully built MR, or release its memory and free it: the last
+ * step of every registration.
+ */
+struct ib_mr *dmr_mr_commit(struct dmr_mr *mr)
+{
+	int err = dmr_mr_publish(mr);
+
+	if (err) {
+		dmr_mem_release(&mr->mem);
+		dmr_mr_free(mr);
+		return ERR_PTR(err);
+	}
+	return &mr->ibmr;
+}
+
 /* Undo dmr_mr_alloc() for an MR that was never published. */
 void dmr_mr_free(struct dmr_mr *mr)
 {
@@ -162,13 +178,7 @@ struct ib_mr *dmr_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,
 	mr = dmr_mr_create_user(ibpd, start, length, iova, access);
 	if (IS_ERR(mr))
 		return ERR_CAST(mr);
-	err = dmr_mr_publish(mr);
-	if (err) {
-		dmr_mem_release(&mr->mem);
-		dmr_mr_free(mr);
-		return ERR_PTR(err);
-	}
-	return &mr->ibmr;
+	return dmr_mr_commit(mr);
 }
 
 /*

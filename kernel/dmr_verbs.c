@@ -73,6 +73,7 @@ static int dmr_query_device(struct ib_device *ibdev,
 	attr->max_pkeys = DMR_MAX_PKEYS;
 	attr->local_ca_ack_delay = 15;
 	attr->max_fast_reg_page_list_len = 0;
+	attr->max_dm_size = DMR_MAX_DM_SIZE;
 	return 0;
 }
 
@@ -248,11 +249,13 @@ static const struct ib_device_ops dmr_dev_ops = {
 	.driver_id = RDMA_DRIVER_UNKNOWN,
 	.uverbs_abi_ver = DMR_UVERBS_ABI_VERSION,
 
+	.alloc_dm = dmr_alloc_dm,
 	.alloc_pd = dmr_alloc_pd,
 	.alloc_ucontext = dmr_alloc_ucontext,
 	.create_cq = dmr_create_cq,
 	.create_qp = dmr_create_qp,
 	.create_srq = dmr_create_srq,
+	.dealloc_dm = dmr_dealloc_dm,
 	.dealloc_driver = dmr_dealloc_driver,
 	.dealloc_pd = dmr_dealloc_pd,
 	.dealloc_ucontext = dmr_dealloc_ucontext,
@@ -280,6 +283,7 @@ static const struct ib_device_ops dmr_dev_ops = {
 	.query_port = dmr_query_port,
 	.query_qp = dmr_query_qp,
 	.query_srq = dmr_query_srq,
+	.reg_dm_mr = dmr_reg_dm_mr,
 	.reg_user_mr = dmr_reg_user_mr,
 	.reg_user_mr_dmabuf = dmr_reg_user_mr_dmabuf,
 	.req_notify_cq = dmr_req_notify_cq,

@@ -145,6 +145,7 @@ struct dmr_create_srq_resp {
 enum dmr_mr_backend {
 	DMR_MR_BACKEND_USER = 0,	/* pinned pages of the process */
 	DMR_MR_BACKEND_DMABUF = 1,	/* a dma-buf */
+	DMR_MR_BACKEND_DM = 2,		/* device memory (ibv_reg_dm_mr) */
 };
 
 /*

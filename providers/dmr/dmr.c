@@ -110,6 +110,7 @@ static int dmr_dereg_mr(struct verbs_mr *vmr)
 }
 
 static const struct verbs_context_ops dmr_ctx_ops = {
+	.alloc_dm = dmr_alloc_dm,
 	.alloc_pd = dmr_alloc_pd,
 	.create_cq = dmr_create_cq,
 	.create_cq_ex = dmr_create_cq_ex,
@@ -122,6 +123,7 @@ static const struct verbs_context_ops dmr_ctx_ops = {
 	.destroy_qp = dmr_destroy_qp,
 	.destroy_srq = dmr_destroy_srq,
 	.free_context = dmr_free_context,
+	.free_dm = dmr_free_dm,
 	.modify_qp = dmr_modify_qp,
 	.modify_srq = dmr_modify_srq,
 	.poll_cq = dmr_poll_cq,
@@ -132,6 +134,7 @@ static const struct verbs_context_ops dmr_ctx_ops = {
 	.query_port = dmr_query_port,
 	.query_qp = dmr_query_qp,
 	.query_srq = dmr_query_srq,
+	.reg_dm_mr = dmr_reg_dm_mr,
 	.reg_dmabuf_mr = dmr_reg_dmabuf_mr,
 	.reg_mr = dmr_reg_mr,
 	.req_notify_cq = ibv_cmd_req_notify_cq,

@@ -121,6 +121,14 @@ static inline void dmr_store_release(uint32_t *p, uint32_t v)
 /* dmr.c */
 bool dmr_is_dmr_device(struct ibv_device *device);
 
+/* dm.c */
+struct ibv_dm *dmr_alloc_dm(struct ibv_context *ctx,
+			    struct ibv_alloc_dm_attr *attr);
+int dmr_free_dm(struct ibv_dm *ibdm);
+struct ibv_mr *dmr_reg_dm_mr(struct ibv_pd *pd, struct ibv_dm *ibdm,
+			     uint64_t offset, size_t length,
+			     unsigned int access);
+
 /* dv.c */
 struct ibv_mr *dmr_reg_dmabuf_mr(struct ibv_pd *pd, uint64_t offset,
 				 size_t length, uint64_t iova, int fd,

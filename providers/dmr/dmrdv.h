@@ -25,6 +25,7 @@ extern "C" {
 enum dmrdv_mr_backend {
 	DMRDV_MR_BACKEND_USER = 0,	/* ibv_reg_mr(): pinned process pages */
 	DMRDV_MR_BACKEND_DMABUF = 1,	/* ibv_reg_dmabuf_mr() */
+	DMRDV_MR_BACKEND_DM = 2,	/* ibv_reg_dm_mr() */
 };
 
 enum dmrdv_mr_state {
@@ -69,6 +70,15 @@ int dmrdv_mr_remove_event_fd(struct ibv_mr *mr, int event_fd);
  */
 int dmrdv_mr_wait_state(struct ibv_mr *mr, uint32_t states, int timeout_ms,
 			struct dmrdv_mr_attr *attr);
+
+/*
+ * Export device memory (ibv_alloc_dm) as a dma-buf; *dmabuf_fd receives
+ * a new O_CLOEXEC fd. The dma-buf refuses importers that cannot be
+ * revoked (EOPNOTSUPP at attach), and ibv_free_dm() - or the device's
+ * removal - revokes every importer and waits until they let go. Another
+ * dmr device can register it with ibv_reg_dmabuf_mr().
+ */
+int dmrdv_export_dm(struct ibv_dm *dm, int *dmabuf_fd);
 
 #ifdef __cplusplus
 }

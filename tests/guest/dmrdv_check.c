@@ -22,18 +22,6 @@
 
 #include "rc_pair.h"
 
-static int failures;
-
-/* @cond is evaluated once: it often calls the function under test. */
-#define CHECK(cond, ...)                                                     \
-	do {                                                                 \
-		int ok_ = !!(cond);                                          \
-		printf("%s: ", ok_ ? "ok" : "FAIL");                         \
-		printf(__VA_ARGS__);                                         \
-		printf("\n");                                                \
-		failures += !ok_;                                            \
-	} while (0)
-
 #define REGION 65536
 
 /* Has @efd been signalled within @ms? Consumes the count. */
@@ -171,10 +159,5 @@ int main(int argc, char **argv)
 	close(ufd);
 	close(fd);
 	ibvx_vfio_close(vfio);
-	if (failures) {
-		printf("FAILED: %d checks\n", failures);
-		return 1;
-	}
-	printf("PASSED\n");
-	return 0;
+	return check_report();
 }

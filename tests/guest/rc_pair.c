@@ -119,19 +119,20 @@ void rc_pair_close(struct rc_pair *p)
 	ibv_close_device(p->ctx);
 }
 
-enum ibv_wc_status rc_pair_write(struct rc_pair *p, struct ibv_mr *src,
-				 uint64_t src_off, uint32_t len,
-				 uint64_t remote_addr, uint32_t rkey)
+enum ibv_wc_status rc_pair_rdma(struct rc_pair *p, enum ibv_wr_opcode op,
+				struct ibv_mr *local, uint64_t local_off,
+				uint32_t len, uint64_t remote_addr,
+				uint32_t rkey)
 {
 	struct ibv_sge sge = {
-		.addr = (uintptr_t)src->addr + src_off,
+		.addr = (uintptr_t)local->addr + local_off,
 		.length = len,
-		.lkey = src->lkey,
+		.lkey = local->lkey,
 	};
 	struct ibv_send_wr wr = {
 		.sg_list = &sge,
 		.num_sge = 1,
-		.opcode = IBV_WR_RDMA_WRITE,
+		.opcode = op,
 		.send_flags = IBV_SEND_SIGNALED,
 		.wr.rdma = { .remote_addr = remote_addr, .rkey = rkey },
 	}, *bad;
@@ -145,4 +146,24 @@ enum ibv_wc_status rc_pair_write(struct rc_pair *p, struct ibv_mr *src,
 	if (n < 0)
 		die("poll failed");
 	return wc.status;
+}
+
+enum ibv_wc_status rc_pair_write(struct rc_pair *p, struct ibv_mr *src,
+				 uint64_t src_off, uint32_t len,
+				 uint64_t remote_addr, uint32_t rkey)
+{
+	return rc_pair_rdma(p, IBV_WR_RDMA_WRITE, src, src_off, len,
+			    remote_addr, rkey);
+}
+
+int check_failures;
+
+int check_report(void)
+{
+	if (check_failures) {
+		printf("FAILED: %d checks\n", check_failures);
+		return 1;
+	}
+	printf("PASSED\n");
+	return 0;
 }

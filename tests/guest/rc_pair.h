@@ -7,6 +7,8 @@
 #define DMR_TEST_RC_PAIR_H
 
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <infiniband/verbs.h>
 
 struct rc_pair {
@@ -23,10 +25,32 @@ void rc_pair_open(struct rc_pair *p, const char *dev);
 void rc_pair_reconnect(struct rc_pair *p);
 void rc_pair_close(struct rc_pair *p);
 
+/* Post one signaled RDMA @op (WRITE or READ) and wait for its status. */
+enum ibv_wc_status rc_pair_rdma(struct rc_pair *p, enum ibv_wr_opcode op,
+				struct ibv_mr *local, uint64_t local_off,
+				uint32_t len, uint64_t remote_addr,
+				uint32_t rkey);
+
 /* Post one signaled RDMA WRITE and wait for its completion status. */
 enum ibv_wc_status rc_pair_write(struct rc_pair *p, struct ibv_mr *src,
 				 uint64_t src_off, uint32_t len,
 				 uint64_t remote_addr, uint32_t rkey);
+
+/*
+ * One line per check, "ok: ..." or "FAIL: ...". @cond is evaluated once:
+ * it often calls the function under test. check_report() ends a program.
+ */
+extern int check_failures;
+#define CHECK(cond, ...)                                                     \
+	do {                                                                 \
+		int ok_ = !!(cond);                                          \
+		printf("%s: ", ok_ ? "ok" : "FAIL");                         \
+		printf(__VA_ARGS__);                                         \
+		printf("\n");                                                \
+		check_failures += !ok_;                                      \
+	} while (0)
+/* Prints PASSED or "FAILED: N checks"; the exit status of the program. */
+int check_report(void);
 
 #define die(...)                                                             \
 	do {                                                                 \

@@ -18,7 +18,7 @@ packages=(
 	cmake ninja-build cython3 python3-dev pkgconf libnl-3-dev
 	libnl-route-3-dev libudev-dev libsystemd-dev
 	# host-side tests
-	libgtest-dev g++
+	libgtest-dev g++ groff-base
 )
 
 missing=()

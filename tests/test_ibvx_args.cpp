@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -141,4 +142,53 @@ TEST(IbvxAlloc, MissingHeapIsEOPNOTSUPP)
 	EXPECT_EQ(ibvx_dma_heap_alloc("no-such-heap-dmr", 4096, &fd),
 		  EOPNOTSUPP);
 	EXPECT_TRUE(mentions(ibvx_last_error(), "/dev/dma_heap/no-such-heap-dmr"));
+}
+
+TEST(IbvxMr, ArgumentsAreCheckedBeforeTheDevice)
+{
+	// Never dereferenced: every call below fails on its other arguments.
+	struct ibv_pd *pd = reinterpret_cast<struct ibv_pd *>(8);
+	struct ibvx_mr *mr = nullptr;
+
+	EXPECT_EQ(ibvx_dmabuf_mr_probe(nullptr), EINVAL);
+	EXPECT_TRUE(mentions(ibvx_last_error(), "no PD"));
+	EXPECT_EQ(ibvx_reg_dmabuf_mr(nullptr, 0, 4096, 0, 3, 0, &mr), EINVAL);
+	EXPECT_TRUE(mentions(ibvx_last_error(), "pd is NULL"));
+	EXPECT_EQ(ibvx_reg_dmabuf_mr(pd, 0, 4096, 0, 3, 0, nullptr), EINVAL);
+	EXPECT_TRUE(mentions(ibvx_last_error(), "mr is NULL"));
+	EXPECT_EQ(ibvx_reg_dmabuf_mr(pd, 0, 0, 0, 3, 0, &mr), EINVAL);
+	EXPECT_TRUE(mentions(ibvx_last_error(), "length is 0"));
+	EXPECT_EQ(ibvx_reg_dmabuf_mr(pd, 0, 4096, 0, -1, 0, &mr), EBADF);
+	EXPECT_TRUE(mentions(ibvx_last_error(), "fd -1 is not a dma-buf"));
+	EXPECT_EQ(mr, nullptr);
+	EXPECT_EQ(ibvx_dereg_mr(nullptr), 0);
+}
+
+TEST(IbvxMr, StateNames)
+{
+	EXPECT_STREQ(ibvx_mr_state_str(IBVX_MR_VALID), "valid");
+	EXPECT_STREQ(ibvx_mr_state_str(IBVX_MR_INVALIDATED), "invalidated");
+	EXPECT_STREQ(ibvx_mr_state_str(IBVX_MR_REVOKED), "revoked");
+	EXPECT_STREQ(ibvx_mr_state_str(IBVX_MR_UNTRACKED), "untracked");
+	EXPECT_STREQ(ibvx_mr_state_str((enum ibvx_mr_state)99), "unknown");
+}
+
+// Every errno libibverbs-ext documents gets its own advice; the rest the
+// fallback that points at ibvx_last_error().
+TEST(IbvxStrerror, DocumentedErrnosGetAdvice)
+{
+	const std::string fallback = ibvx_strerror(-12345);
+
+	EXPECT_TRUE(mentions(fallback.c_str(), "ibvx_last_error"));
+	for (int err : {EINVAL, EBADF, EOPNOTSUPP, EPROTONOSUPPORT, ENOSYS,
+			ENODEV, ENOENT, EBUSY, EACCES, EPERM, ENXIO, EFAULT,
+			ENOMEM, ENOSPC, ETIMEDOUT}) {
+		EXPECT_NE(ibvx_strerror(err), fallback) << err;
+		EXPECT_GT(strlen(ibvx_strerror(err)), 10u) << err;
+	}
+	EXPECT_TRUE(mentions(ibvx_strerror(EOPNOTSUPP), "rdma link add"));
+	EXPECT_TRUE(mentions(ibvx_strerror(EBUSY), "vfio-pci"));
+	EXPECT_TRUE(mentions(ibvx_strerror(ENOMEM), "ulimit -l"));
+	EXPECT_TRUE(mentions(ibvx_strerror(EFAULT), "revoked"));
+	EXPECT_STREQ(ibvx_strerror(0), "success");
 }

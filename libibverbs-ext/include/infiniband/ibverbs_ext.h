@@ -14,12 +14,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <infiniband/verbs.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
 /* The detail of the last failure of this thread, never NULL. */
 const char *ibvx_last_error(void);
+
+/*
+ * What an errno value returned by a libibverbs-ext call (or by
+ * ibv_reg_dmabuf_mr()) usually means, and what to do about it, in one
+ * sentence; never NULL. ibvx_last_error() has the detail of the failure.
+ */
+const char *ibvx_strerror(int err);
 
 /* --- VFIO PCI devices ------------------------------------------------- */
 
@@ -89,6 +98,67 @@ int ibvx_udmabuf_alloc(size_t size, int *dmabuf_fd, int *memfd);
 
 /* A dma-buf of @size bytes from /dev/dma_heap/@heap ("system"). */
 int ibvx_dma_heap_alloc(const char *heap, size_t size, int *dmabuf_fd);
+
+/* --- dma-buf memory regions ------------------------------------------ */
+
+/*
+ * Can @pd's device register dma-buf MRs? Asked as NCCL and UCX ask:
+ * ibv_reg_dmabuf_mr() with fd -1, which a device that supports dma-buf MRs
+ * refuses with EBADF and others with EOPNOTSUPP or EPROTONOSUPPORT.
+ * Nothing is registered. Returns 0 (supported), EOPNOTSUPP (not), or the
+ * errno of an unexpected answer.
+ */
+int ibvx_dmabuf_mr_probe(struct ibv_pd *pd);
+
+/* A dma-buf MR and what libibverbs-ext knows about its state. */
+struct ibvx_mr;
+
+enum ibvx_mr_state {
+	IBVX_MR_VALID = 0,	 /* mapped: accesses proceed */
+	IBVX_MR_INVALIDATED = 1, /* unmapped by its exporter; the next access maps again */
+	IBVX_MR_REVOKED = 2,	 /* the exporter refuses: accesses fail */
+	IBVX_MR_UNTRACKED = 3,	 /* the device does not report MR state */
+};
+
+/*
+ * Register @length bytes at @offset of the dma-buf @dmabuf_fd as an MR of
+ * @pd (ibv_reg_dmabuf_mr()). On a dmr device the MR's state is tracked
+ * (dmrdv.h); on other devices it is IBVX_MR_UNTRACKED: the MR works, but
+ * a revocation shows only as failing work requests.
+ */
+int ibvx_reg_dmabuf_mr(struct ibv_pd *pd, uint64_t offset, size_t length,
+		       uint64_t iova, int dmabuf_fd, int access,
+		       struct ibvx_mr **mr);
+
+/* Deregister and free; returns ibv_dereg_mr()'s errno (the MR stays). */
+int ibvx_dereg_mr(struct ibvx_mr *mr);
+
+/* The verbs MR: its lkey, rkey, addr and length. */
+struct ibv_mr *ibvx_mr_ibv(struct ibvx_mr *mr);
+
+/* The MR's state now; IBVX_MR_UNTRACKED on devices that do not report it. */
+enum ibvx_mr_state ibvx_mr_state(struct ibvx_mr *mr);
+
+/*
+ * A file descriptor that polls readable (POLLIN) when the MR's state may
+ * have changed; read ibvx_mr_state() then call ibvx_mr_ack_event(). It
+ * belongs to the MR: do not close it. EOPNOTSUPP if the state is not
+ * tracked.
+ */
+int ibvx_mr_event_fd(struct ibvx_mr *mr, int *fd);
+
+/* Consume the pending notification of ibvx_mr_event_fd()'s descriptor. */
+void ibvx_mr_ack_event(struct ibvx_mr *mr);
+
+/*
+ * Wait until the MR's state is @state or @timeout_ms passes (-1: no
+ * limit). Returns 0, ETIMEDOUT, or EOPNOTSUPP if the state is not tracked.
+ */
+int ibvx_mr_wait_state(struct ibvx_mr *mr, enum ibvx_mr_state state,
+		       int timeout_ms);
+
+/* "valid", "invalidated", "revoked", "untracked" (or "unknown"). */
+const char *ibvx_mr_state_str(enum ibvx_mr_state state);
 
 #ifdef __cplusplus
 }

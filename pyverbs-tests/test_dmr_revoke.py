@@ -173,6 +173,24 @@ class GuestProgramsTest(unittest.TestCase):
     def test_dmrdv(self):
         self.run_program('dmrdv_check')
 
+    def test_libibverbs_ext_mr_calls(self):
+        with guest.rdma_link('rxe_ibvx', 'rxe', 'eth1'):
+            self.run_program('ibvx_mr_check', 'dmr0', 'rxe_ibvx')
+
+    def test_the_demo(self):
+        """The README's main job, as it runs there, every claim checked."""
+        demo = os.path.join(os.environ['DMR_GUEST_BIN'], '..', '..', 'demo',
+                            'vfio_bar_demo')
+        addr = guest.ivshmem_addr()
+        guest.vfio_bind(addr)
+        r = subprocess.run([demo, addr, os.environ['DMR_BAR_FILE'], 'dmr0'],
+                           text=True, timeout=300, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        print(r.stdout)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn('demo done: every claim held', r.stdout)
+        self.assertNotIn('FAIL', r.stdout)
+
     def test_revoke_and_restore_200_times_under_writes(self):
         out = self.run_program('dmabuf_revoke_stress', os.environ['DMR_BAR_FILE'],
                                '200')

@@ -11,7 +11,7 @@ import time
 
 IVSHMEM_ID = ('0x1af4', '0x1110')
 BAR_INDEX = 2
-# Two e1000 NICs on one QEMU hub; each gets its own subnet.
+# Two virtio-net NICs on one QEMU hub; each gets its own subnet.
 NETDEVS = {'eth0': '10.10.0.1/24', 'eth1': '10.10.1.1/24'}
 
 

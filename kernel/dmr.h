@@ -110,6 +110,7 @@ enum dmr_mr_kind {
 	DMR_MR_USER,
 	DMR_MR_DMABUF,
 	DMR_MR_DM,
+	DMR_MR_DMA,		/* a kernel PD's DMA MR */
 };
 
 struct dmr_mr {
@@ -252,6 +253,7 @@ struct ib_mr *dmr_rereg_user_mr(struct ib_mr *ibmr, int flags, u64 start,
 				u64 length, u64 iova, int access,
 				struct ib_pd *ibpd, struct ib_udata *udata);
 int dmr_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata);
+struct ib_mr *dmr_get_dma_mr(struct ib_pd *ibpd, int access);
 int dmr_check_mr_access(int access);
 struct dmr_mr *dmr_mr_alloc(struct dmr_dev *dev, struct ib_pd *ibpd,
 			    u64 iova, u64 length, int access);

@@ -265,19 +265,6 @@ struct dma_buf *dmr_dm_export(struct ib_dm *ibdm)
 	return dmabuf;
 }
 
-/* Device memory as an MR: zero-based, the DM's own kernel mapping. */
-static void dmr_kmem_chunk(struct dmr_mem *mem, u64 offset, u64 len,
-			   struct dmr_chunk *chunk)
-{
-	chunk->va = mem->kmem + offset;
-	chunk->len = len;
-	chunk->is_io = false;
-}
-
-static const struct dmr_mem_ops dmr_kmem_ops = {
-	.chunk = dmr_kmem_chunk,
-};
-
 struct ib_mr *dmr_reg_dm_mr(struct ib_pd *ibpd, struct ib_dm *ibdm,
 			    struct ib_dm_mr_attr *attr,
 			    struct uverbs_attr_bundle *attrs)
@@ -292,8 +279,7 @@ struct ib_mr *dmr_reg_dm_mr(struct ib_pd *ibpd, struct ib_dm *ibdm,
 		return ERR_CAST(mr);
 	mr->kind = DMR_MR_DM;
 	mr->ibmr.type = IB_MR_TYPE_DM;
-	mr->mem.kmem = dm->buf + attr->offset;
-	mr->mem.length = attr->length;
-	mr->mem.ops = &dmr_kmem_ops;
+	/* Zero-based, through the DM's own kernel mapping. */
+	dmr_mem_init_kernel(&mr->mem, dm->buf + attr->offset, attr->length);
 	return dmr_mr_commit(mr);
 }

@@ -513,8 +513,12 @@ void dmr_mr_query(struct dmr_mr *mr, struct dmr_mr_query_resp *resp)
 		return;
 	}
 	memset(resp, 0, sizeof(*resp));
-	resp->backend = mr->kind == DMR_MR_DM ? DMR_MR_BACKEND_DM :
-						DMR_MR_BACKEND_USER;
+	if (mr->kind == DMR_MR_DM)
+		resp->backend = DMR_MR_BACKEND_DM;
+	else if (mr->kind == DMR_MR_DMA)
+		resp->backend = DMR_MR_BACKEND_KERNEL;
+	else
+		resp->backend = DMR_MR_BACKEND_USER;
 	resp->state = DMR_MR_STATE_VALID;
 }
 

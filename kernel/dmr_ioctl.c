@@ -137,6 +137,7 @@ static const char *const dmr_mr_backend_names[] = {
 	[DMR_MR_BACKEND_USER] = "user",
 	[DMR_MR_BACKEND_DMABUF] = "dma-buf",
 	[DMR_MR_BACKEND_DM] = "device-memory",
+	[DMR_MR_BACKEND_KERNEL] = "kernel",
 };
 
 static const char *const dmr_mr_state_names[] = {

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
 /*
- * The memory access layer: the pinned-user-pages backend and the copy and
- * atomic engines that work on any backend (see dmr_mem.h).
+ * The memory access layer: the pinned-user-pages and kernel-memory
+ * backends, and the copy and atomic engines that work on any backend (see
+ * dmr_mem.h).
  */
 #include <linux/io.h>
 #include <linux/mm.h>
@@ -81,6 +82,30 @@ int dmr_mem_init_user(struct dmr_mem *mem, struct ib_umem *umem)
 	mem->length = umem->length;
 	mem->ops = &dmr_user_ops;
 	return 0;
+}
+
+static void dmr_kernel_chunk(struct dmr_mem *mem, u64 offset, u64 len,
+			     struct dmr_chunk *chunk)
+{
+	chunk->va = mem->kmem + offset;
+	chunk->len = len;
+	chunk->is_io = false;
+}
+
+static const struct dmr_mem_ops dmr_kernel_ops = {
+	.chunk = dmr_kernel_chunk,
+};
+
+/*
+ * Virtually contiguous kernel memory from @base: device memory, or, with
+ * @base NULL and @length U64_MAX, the whole kernel address space (the DMA
+ * MR of kernel consumers, whose addresses are kernel virtual addresses).
+ */
+void dmr_mem_init_kernel(struct dmr_mem *mem, void *base, u64 length)
+{
+	mem->kmem = base;
+	mem->length = length;
+	mem->ops = &dmr_kernel_ops;
 }
 
 static void dmr_chunk_copy(const struct dmr_chunk *dst,

@@ -3,9 +3,10 @@
  * The memory access layer: how the data engine reaches the bytes of a
  * memory region, whatever backs it.
  *
- * Backends: pinned user pages (ib_umem), and dma-bufs, whose mapped ranges
- * are either RAM (struct pages, mapped write-back) or MMIO without struct
- * pages (ioremap'ed, accessed with the io accessors). The data path asks
+ * Backends: pinned user pages (ib_umem), kernel memory (device memory, and
+ * kernel consumers' DMA MR), and dma-bufs, whose mapped ranges are either
+ * RAM (struct pages, mapped write-back) or MMIO without struct pages
+ * (ioremap'ed, accessed with the io accessors). The data path asks
  * for chunks of an MR and copies between chunks; it never looks at which
  * backend an MR has.
  *
@@ -70,7 +71,7 @@ struct dmr_mem {
 			unsigned int first_offset;	/* in the first page */
 		} user;
 		struct dmr_dmabuf *dmabuf;
-		void *kmem;		/* kernel memory: device memory */
+		void *kmem;		/* kernel memory: its base address */
 	};
 };
 
@@ -86,6 +87,7 @@ struct dmr_mem_seg {
 };
 
 int dmr_mem_init_user(struct dmr_mem *mem, struct ib_umem *umem);
+void dmr_mem_init_kernel(struct dmr_mem *mem, void *base, u64 length);
 int dmr_mem_copy(const struct dmr_mem_seg *dst, unsigned int ndst,
 		 const struct dmr_mem_seg *src, unsigned int nsrc, u64 len,
 		 bool *dst_failed);

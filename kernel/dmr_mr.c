@@ -130,6 +130,29 @@ void dmr_mr_put(struct dmr_mr *mr)
 		complete(&mr->released);
 }
 
+/*
+ * The DMA MR of a kernel PD (its local_dma_lkey). dmr has no DMA device,
+ * so the DMA addresses kernel consumers get (ib_uses_virt_dma()) are
+ * kernel virtual addresses, and this MR covers all of them. Local access
+ * only: kernel memory is never reachable through an rkey.
+ */
+struct ib_mr *dmr_get_dma_mr(struct ib_pd *ibpd, int access)
+{
+	struct dmr_mr *mr;
+
+	if (access & ~IB_ACCESS_LOCAL_WRITE)
+		return ERR_PTR(-EOPNOTSUPP);
+	mr = dmr_mr_alloc(to_dmr_dev(ibpd->device), ibpd, 0, PAGE_SIZE, access);
+	if (IS_ERR(mr))
+		return ERR_CAST(mr);
+	/* Past the size check for registrations: every address is valid. */
+	mr->length = U64_MAX;
+	mr->kind = DMR_MR_DMA;
+	mr->ibmr.type = IB_MR_TYPE_DMA;
+	dmr_mem_init_kernel(&mr->mem, NULL, U64_MAX);
+	return dmr_mr_commit(mr);
+}
+
 /* A user MR over [start, start + length), not yet visible to lookups. */
 static struct dmr_mr *dmr_mr_create_user(struct ib_pd *ibpd, u64 start,
 					 u64 length, u64 iova, int access)

@@ -268,6 +268,7 @@ static const struct ib_device_ops dmr_dev_ops = {
 	.fill_res_mr_entry = dmr_fill_res_mr_entry,
 	.get_dev_fw_str = dmr_get_dev_fw_str,
 	.get_link_layer = dmr_get_link_layer,
+	.get_dma_mr = dmr_get_dma_mr,
 	.get_port_immutable = dmr_get_port_immutable,
 	.mmap = dmr_mmap,
 	.mmap_free = dmr_mmap_free,

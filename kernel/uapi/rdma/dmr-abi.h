@@ -146,6 +146,7 @@ enum dmr_mr_backend {
 	DMR_MR_BACKEND_USER = 0,	/* pinned pages of the process */
 	DMR_MR_BACKEND_DMABUF = 1,	/* a dma-buf */
 	DMR_MR_BACKEND_DM = 2,		/* device memory (ibv_reg_dm_mr) */
+	DMR_MR_BACKEND_KERNEL = 3,	/* a kernel PD's DMA MR (no process sees it) */
 };
 
 /*

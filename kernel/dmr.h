@@ -5,12 +5,22 @@
  * Objects and their locks. The rules, in the order a lock may be taken
  * while another is held (never the other way round):
  *
+ *   dmr_devices_lock (dmr_main.c)
  *   dmr_qp.sq_lock  ->  dmr_qp.rq_lock (of any QP)  ->  dmr_srq.lock
  *     ->  dma-buf reservation lock  ->  dmr_mem map lock (see dmr_mem.h)
- *     ->  dmr_qp.state_lock, dmr_cq.lock (spinlocks, innermost)
+ *     ->  dmr_qp.post_lock, dmr_srq.post_lock, dmr_qp.state_lock,
+ *         dmr_cq.lock (spinlocks, innermost)
  *
  * An sq_lock is never taken while an rq_lock is held, so a requester may
- * lock its own SQ and any responder's RQ, including its own.
+ * lock its own SQ and any responder's RQ, including its own. A requester
+ * looks its destination up under dmr_devices_lock and drops it before it
+ * takes a responder's lock.
+ *
+ * Kernel consumers post from any context, atomic ones included (the MAD
+ * layer posts under a spinlock with interrupts off): their post_send and
+ * post_recv only write the ring under post_lock, and the requester of a
+ * kernel QP runs from send_work. Processes write their rings themselves
+ * and run the requester from the doorbell system call.
  */
 #ifndef DMR_H
 #define DMR_H
@@ -51,6 +61,7 @@ enum dmr_limits {
 	DMR_MAX_RD_ATOM = 128,
 	DMR_MAX_UCONTEXT = 4096,
 	DMR_MAX_PKEYS = 1,
+	DMR_MAX_AH = 65536,
 	DMR_GID_TABLE_LEN = 32,
 };
 
@@ -74,12 +85,16 @@ struct dmr_dev {
 	struct xarray mrs;		/* key index -> dmr_mr, RCU readers */
 	u32 next_mr_index;		/* under the xa lock of @mrs */
 
+	/* The port's GSI QP (QP1): UD sends to QP number 1 land there. */
+	struct dmr_qp __rcu *gsi;
+
 	atomic_t n_ucontext;
 	atomic_t n_pd;
 	atomic_t n_cq;
 	atomic_t n_qp;
 	atomic_t n_mr;
 	atomic_t n_srq;
+	atomic_t n_ah;
 };
 
 struct dmr_ucontext {
@@ -101,6 +116,7 @@ struct dmr_cq {
 struct dmr_srq {
 	struct ib_srq ibsrq;
 	struct mutex lock;		/* ring consumer side, @limit */
+	spinlock_t post_lock;		/* ring producer side, kernel SRQs */
 	struct dmr_queue ring;
 	u32 max_sge;
 	u32 limit;			/* 0: not armed */
@@ -132,6 +148,8 @@ struct dmr_mr {
 };
 
 /* The resolved segments of one side of a transfer, with MR references. */
+struct dmr_ud_send;
+
 struct dmr_xfer {
 	struct dmr_mem_seg seg[DMR_MAX_SGE];
 	struct dmr_mr *mr[DMR_MAX_SGE];
@@ -145,11 +163,16 @@ struct dmr_qp {
 	/* Lookups from other QPs' requesters hold references. */
 	refcount_t ref;
 	struct completion released;
+	/* Number in the QP table: ibqp.qp_num, but for the GSI QP (1). */
+	u32 index;
 
 	struct mutex sq_lock;		/* SQ consumer, requester state */
 	struct mutex rq_lock;		/* RQ consumer, responder state */
+	spinlock_t post_lock;		/* ring producers of kernel QPs */
 	spinlock_t state_lock;		/* @state, ring error flags */
 	enum ib_qp_state state;
+	/* Runs the requester of a kernel QP after a post_send. */
+	struct work_struct send_work;
 
 	struct dmr_queue sq;
 	struct dmr_queue rq;		/* unused with an SRQ */
@@ -177,8 +200,15 @@ struct dmr_qp {
 	struct dmr_send_wqe *send_wqe;	/* private copy of one send WQE */
 	struct dmr_xfer local;
 	struct dmr_xfer remote;
+	struct dmr_ud_send *ud;		/* UD and GSI QPs only (dmr_ud.c) */
 	/* Responder scratch, under @rq_lock. */
 	struct dmr_recv_wqe *recv_wqe;	/* private copy of one receive WQE */
+};
+
+/* An address handle: the address vector UD sends copy into their WQE. */
+struct dmr_ah {
+	struct ib_ah ibah;
+	struct dmr_av av;
 };
 
 struct dmr_mmap_entry {
@@ -216,8 +246,20 @@ static inline struct dmr_mr *to_dmr_mr(struct ib_mr *ibmr)
 	return container_of(ibmr, struct dmr_mr, ibmr);
 }
 
+static inline struct dmr_ah *to_dmr_ah(struct ib_ah *ibah)
+{
+	return container_of(ibah, struct dmr_ah, ibah);
+}
+
+static inline bool dmr_qp_is_ud(const struct dmr_qp *qp)
+{
+	return qp->ibqp.qp_type == IB_QPT_UD || qp->ibqp.qp_type == IB_QPT_GSI;
+}
+
 /* dmr_main.c */
 void dmr_dev_forget(struct dmr_dev *dev);
+bool dmr_dev_owns_gid(struct dmr_dev *dev, const union ib_gid *gid);
+struct dmr_dev *dmr_dev_get_by_gid(const union ib_gid *gid);
 
 /* dmr_verbs.c */
 int dmr_register_device(struct dmr_dev *dev, const char *name,
@@ -302,6 +344,7 @@ int dmr_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata);
 struct dmr_qp *dmr_qp_get(u32 qpn);
 void dmr_qp_put(struct dmr_qp *qp);
 void dmr_qp_error(struct dmr_qp *qp, bool rq_locked);
+void dmr_qp_sq_error(struct dmr_qp *qp);
 void dmr_qp_event(struct dmr_qp *qp, enum ib_event_type type);
 void dmr_qp_flush_sq(struct dmr_qp *qp);
 void dmr_qp_flush_rq(struct dmr_qp *qp);
@@ -309,7 +352,21 @@ enum ib_qp_state dmr_qp_state(struct dmr_qp *qp);
 int dmr_qp_table_init(void);
 void dmr_qp_table_exit(void);
 
+/* Number of segments of @x: inline buffers have one, without an MR. */
+static inline unsigned int dmr_xfer_nsegs(const struct dmr_xfer *x)
+{
+	return x->n ? x->n : (x->len ? 1 : 0);
+}
+
 /* dmr_exec.c */
+void dmr_xfer_release(struct dmr_xfer *x);
+enum ib_wc_status dmr_xfer_sges(struct dmr_xfer *x, struct dmr_dev *dev,
+				struct ib_pd *pd, const struct dmr_sge *sge,
+				u32 nsge, int access);
+enum ib_wc_status dmr_req_local(struct dmr_qp *qp,
+				const struct dmr_send_wqe *wqe);
+bool dmr_qp_can_receive(struct dmr_qp *peer);
+int dmr_qp_take_recv(struct dmr_qp *peer);
 int dmr_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		  const struct ib_send_wr **bad_wr);
 int dmr_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
@@ -317,6 +374,17 @@ int dmr_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 int dmr_post_srq_recv(struct ib_srq *ibsrq, const struct ib_recv_wr *wr,
 		      const struct ib_recv_wr **bad_wr);
 void dmr_retry_work(struct work_struct *work);
+void dmr_send_work(struct work_struct *work);
 void dmr_sq_process(struct dmr_qp *qp);
+
+/* dmr_ud.c */
+int dmr_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init,
+		  struct ib_udata *udata);
+int dmr_destroy_ah(struct ib_ah *ibah, u32 flags);
+int dmr_check_av(const struct rdma_ah_attr *ah);
+int dmr_ud_qp_init(struct dmr_qp *qp);
+void dmr_ud_qp_cleanup(struct dmr_qp *qp);
+enum ib_wc_status dmr_ud_send(struct dmr_qp *qp,
+			      const struct dmr_send_wqe *wqe, u32 *byte_len);
 
 #endif /* DMR_H */

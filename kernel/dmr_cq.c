@@ -147,6 +147,11 @@ static void dmr_cqe_to_wc(const struct dmr_cqe *cqe, struct ib_wc *wc)
 	wc->sl = cqe->sl;
 	wc->dlid_path_bits = cqe->dlid_path_bits;
 	wc->port_num = 1;
+	/* Kernel consumers learn what the GRH bytes hold without parsing. */
+	if (cqe->network_hdr_type) {
+		wc->network_hdr_type = cqe->network_hdr_type;
+		wc->wc_flags |= IB_WC_WITH_NETWORK_HDR_TYPE;
+	}
 }
 
 /*

@@ -25,7 +25,7 @@ enum dmr_resp_result {
 	DMR_RESP_NO_ANSWER,	/* no such QP, or not ready: transport retry */
 };
 
-static void dmr_xfer_release(struct dmr_xfer *x)
+void dmr_xfer_release(struct dmr_xfer *x)
 {
 	unsigned int i;
 
@@ -41,12 +41,6 @@ static void dmr_xfer_buf(struct dmr_xfer *x, void *buf, u64 len)
 	x->mr[0] = NULL;
 	x->n = 0;		/* no MR reference to drop */
 	x->len = len;
-}
-
-/* Number of segments of @x: inline buffers have one, without an MR. */
-static unsigned int dmr_xfer_nsegs(const struct dmr_xfer *x)
-{
-	return x->n ? x->n : (x->len ? 1 : 0);
 }
 
 /*
@@ -84,10 +78,9 @@ static bool dmr_xfer_add(struct dmr_xfer *x, struct dmr_dev *dev,
  * without looking at their key. IB_WC_LOC_LEN_ERR if the message would be
  * too long, IB_WC_LOC_PROT_ERR for any key, access or range violation.
  */
-static enum ib_wc_status dmr_xfer_sges(struct dmr_xfer *x, struct dmr_dev *dev,
-				       struct ib_pd *pd,
-				       const struct dmr_sge *sge, u32 nsge,
-				       int access)
+enum ib_wc_status dmr_xfer_sges(struct dmr_xfer *x, struct dmr_dev *dev,
+				struct ib_pd *pd, const struct dmr_sge *sge,
+				u32 nsge, int access)
 {
 	u64 total = 0;
 	u32 i;
@@ -104,18 +97,6 @@ static enum ib_wc_status dmr_xfer_sges(struct dmr_xfer *x, struct dmr_dev *dev,
 			return IB_WC_LOC_PROT_ERR;
 	}
 	return IB_WC_SUCCESS;
-}
-
-static bool dmr_dev_owns_gid(struct dmr_dev *dev, const union ib_gid *gid)
-{
-	const struct ib_gid_attr *attr;
-
-	attr = rdma_find_gid_by_port(&dev->ibdev, gid, IB_GID_TYPE_ROCE_UDP_ENCAP,
-				     1, NULL);
-	if (IS_ERR(attr))
-		return false;
-	rdma_put_gid_attr(attr);
-	return true;
 }
 
 /*
@@ -136,7 +117,8 @@ static struct dmr_qp *dmr_req_find_peer(struct dmr_qp *qp)
 	return peer;
 }
 
-static bool dmr_resp_ready(struct dmr_qp *peer)
+/* Whether @peer accepts incoming requests (IBTA: RTR and later). */
+bool dmr_qp_can_receive(struct dmr_qp *peer)
 {
 	switch (dmr_qp_state(peer)) {
 	case IB_QPS_RTR:
@@ -150,7 +132,7 @@ static bool dmr_resp_ready(struct dmr_qp *peer)
 }
 
 /* Take the next receive WQE of @peer into peer->recv_wqe. */
-static int dmr_resp_take_recv(struct dmr_qp *peer)
+int dmr_qp_take_recv(struct dmr_qp *peer)
 {
 	struct dmr_queue *q = &peer->rq;
 	int posted;
@@ -179,7 +161,7 @@ static void dmr_resp_error(struct dmr_qp *peer, bool has_wqe,
 		.wr_id = peer->recv_wqe->wr_id,
 		.status = status,
 		.opcode = IB_WC_RECV,
-		.qp_num = peer->ibqp.qp_num,
+		.qp_num = peer->index,
 	};
 
 	if (has_wqe)
@@ -201,7 +183,7 @@ static void dmr_resp_complete(struct dmr_qp *qp, struct dmr_qp *peer,
 		.opcode = opcode,
 		.byte_len = byte_len,
 		.imm_data = with_imm ? wqe->imm_data : 0,
-		.qp_num = peer->ibqp.qp_num,
+		.qp_num = peer->index,
 		.src_qp = qp->ibqp.qp_num,
 		.wc_flags = with_imm ? IB_WC_WITH_IMM : 0,
 	};
@@ -233,7 +215,7 @@ static enum ib_wc_status dmr_resp_send(struct dmr_qp *qp, struct dmr_qp *peer,
 	bool dst_failed;
 	int err;
 
-	err = dmr_resp_take_recv(peer);
+	err = dmr_qp_take_recv(peer);
 	if (err == -EAGAIN) {
 		*res = DMR_RESP_RNR;
 		return IB_WC_SUCCESS;
@@ -313,7 +295,7 @@ static enum ib_wc_status dmr_resp_write(struct dmr_qp *qp, struct dmr_qp *peer,
 	if (st != IB_WC_SUCCESS)
 		return st;
 	if (imm) {
-		err = dmr_resp_take_recv(peer);
+		err = dmr_qp_take_recv(peer);
 		if (err == -EAGAIN) {
 			dmr_xfer_release(&qp->remote);
 			*res = DMR_RESP_RNR;
@@ -408,7 +390,7 @@ static enum ib_wc_status dmr_resp_execute(struct dmr_qp *qp,
 
 	*res = DMR_RESP_ACK;
 	mutex_lock(&peer->rq_lock);
-	if (!dmr_resp_ready(peer)) {
+	if (!dmr_qp_can_receive(peer)) {
 		mutex_unlock(&peer->rq_lock);
 		*res = DMR_RESP_NO_ANSWER;
 		return IB_WC_SUCCESS;
@@ -438,15 +420,16 @@ static enum ib_wc_status dmr_resp_execute(struct dmr_qp *qp,
  * a send or write (or the inline data), the scatter list of a read or an
  * atomic's result, which need local write access.
  */
-static enum ib_wc_status dmr_req_local(struct dmr_qp *qp,
-				       struct dmr_send_wqe *wqe)
+enum ib_wc_status dmr_req_local(struct dmr_qp *qp,
+				const struct dmr_send_wqe *wqe)
 {
 	const struct dmr_sge *sge = (const struct dmr_sge *)(wqe + 1);
 	bool scatter = wqe->opcode == IB_UVERBS_WR_RDMA_READ ||
 		       dmr_opcode_is_atomic(wqe->opcode);
 
 	if (wqe->send_flags & DMR_SEND_INLINE) {
-		dmr_xfer_buf(&qp->local, wqe + 1, wqe->inline_len);
+		/* Only ever read: inline data is the source of a send or write. */
+		dmr_xfer_buf(&qp->local, (void *)(wqe + 1), wqe->inline_len);
 		return IB_WC_SUCCESS;
 	}
 	return dmr_xfer_sges(&qp->local, qp->dev, qp->ibqp.pd, sge,
@@ -463,7 +446,8 @@ static enum ib_wc_status dmr_req_execute(struct dmr_qp *qp,
 
 	*res = DMR_RESP_ACK;
 	*byte_len = 0;
-	switch (dmr_send_wqe_check(wqe, qp->max_send_sge, qp->max_inline)) {
+	switch (dmr_send_wqe_check(wqe, qp->max_send_sge, qp->max_inline,
+				   false)) {
 	case DMR_WQE_OK:
 		break;
 	case DMR_WQE_BAD_ATOMIC:
@@ -522,7 +506,7 @@ static void dmr_req_complete(struct dmr_qp *qp, const struct dmr_send_wqe *wqe,
 		.status = status,
 		.opcode = dmr_wr_to_wc_opcode(wqe->opcode),
 		.byte_len = byte_len,
-		.qp_num = qp->ibqp.qp_num,
+		.qp_num = qp->index,
 	};
 
 	if (status == IB_WC_SUCCESS && !qp->sq_sig_all &&
@@ -550,7 +534,7 @@ static void dmr_req_run(struct dmr_qp *qp)
 	int posted;
 
 	lockdep_assert_held(&qp->sq_lock);
-	if (dmr_qp_state(qp) == IB_QPS_ERR) {
+	if (dmr_qp_state(qp) == IB_QPS_ERR || dmr_qp_state(qp) == IB_QPS_SQE) {
 		dmr_qp_flush_sq(qp);
 		return;
 	}
@@ -567,6 +551,15 @@ static void dmr_req_run(struct dmr_qp *qp)
 	}
 	for (; posted > 0 && dmr_qp_state(qp) == IB_QPS_RTS; posted--) {
 		memcpy(wqe, dmr_queue_head(q), q->stride);
+		if (dmr_qp_is_ud(qp)) {
+			/* Unreliable: no responder answer, no retries. */
+			st = dmr_ud_send(qp, wqe, &byte_len);
+			dmr_queue_pop(q);
+			dmr_req_complete(qp, wqe, st, byte_len);
+			if (st != IB_WC_SUCCESS)
+				dmr_qp_sq_error(qp);
+			continue;
+		}
 		if (!peer)
 			peer = dmr_req_find_peer(qp);
 		st = dmr_req_execute(qp, peer, wqe, &res, &byte_len);
@@ -588,7 +581,7 @@ static void dmr_req_run(struct dmr_qp *qp)
 	}
 	if (peer)
 		dmr_qp_put(peer);
-	if (dmr_qp_state(qp) == IB_QPS_ERR)
+	if (dmr_qp_state(qp) == IB_QPS_ERR || dmr_qp_state(qp) == IB_QPS_SQE)
 		dmr_qp_flush_sq(qp);
 }
 
@@ -597,6 +590,12 @@ void dmr_sq_process(struct dmr_qp *qp)
 	mutex_lock(&qp->sq_lock);
 	dmr_req_run(qp);
 	mutex_unlock(&qp->sq_lock);
+}
+
+/* The requester of a kernel QP, after its post_send. */
+void dmr_send_work(struct work_struct *work)
+{
+	dmr_sq_process(container_of(work, struct dmr_qp, send_work));
 }
 
 void dmr_retry_work(struct work_struct *work)
@@ -610,13 +609,17 @@ void dmr_retry_work(struct work_struct *work)
 	mutex_unlock(&qp->sq_lock);
 }
 
-/* Post a kernel consumer's send WR into the ring (the process does this). */
+/*
+ * Post a kernel consumer's send WR into the ring (a process does this
+ * itself). Under post_lock.
+ */
 static int dmr_post_one_send(struct dmr_qp *qp, const struct ib_send_wr *wr)
 {
 	struct dmr_send_wqe *wqe;
 	struct dmr_sge *sge;
 	u32 i, len = 0;
 
+	lockdep_assert_held(&qp->post_lock);
 	wqe = dmr_queue_post_slot(&qp->sq);
 	if (!wqe)
 		return -ENOMEM;
@@ -627,7 +630,11 @@ static int dmr_post_one_send(struct dmr_qp *qp, const struct ib_send_wr *wr)
 	wqe->opcode = wr->opcode;
 	wqe->send_flags = wr->send_flags & DMR_SEND_FLAGS_ALL;
 	wqe->imm_data = wr->ex.imm_data;
-	if (wr->opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
+	if (dmr_qp_is_ud(qp)) {
+		wqe->wr.ud.av = to_dmr_ah(ud_wr(wr)->ah)->av;
+		wqe->wr.ud.remote_qpn = ud_wr(wr)->remote_qpn;
+		wqe->wr.ud.remote_qkey = ud_wr(wr)->remote_qkey;
+	} else if (wr->opcode == IB_WR_ATOMIC_CMP_AND_SWP ||
 	    wr->opcode == IB_WR_ATOMIC_FETCH_AND_ADD) {
 		wqe->wr.atomic.remote_addr = atomic_wr(wr)->remote_addr;
 		wqe->wr.atomic.compare_add = atomic_wr(wr)->compare_add;
@@ -656,7 +663,8 @@ static int dmr_post_one_send(struct dmr_qp *qp, const struct ib_send_wr *wr)
 		}
 		wqe->num_sge = wr->num_sge;
 	}
-	if (dmr_send_wqe_check(wqe, qp->max_send_sge, qp->max_inline))
+	if (dmr_send_wqe_check(wqe, qp->max_send_sge, qp->max_inline,
+			       dmr_qp_is_ud(qp)))
 		return -EINVAL;
 	dmr_queue_post_commit(&qp->sq);
 	return 0;
@@ -664,13 +672,15 @@ static int dmr_post_one_send(struct dmr_qp *qp, const struct ib_send_wr *wr)
 
 /*
  * post_send: for a process, the doorbell (no WRs: the WQEs are already in
- * the mapped ring); for a kernel consumer, WRs to put in the ring first.
+ * the mapped ring), which runs the requester here; for a kernel consumer,
+ * in any context, WRs to put in the ring for send_work to run.
  */
 int dmr_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		  const struct ib_send_wr **bad_wr)
 {
 	struct dmr_qp *qp = to_dmr_qp(ibqp);
 	enum ib_qp_state state = dmr_qp_state(qp);
+	unsigned long flags;
 	int err = 0;
 
 	/* A process's WRs live in its ring: never read user pointers here. */
@@ -683,7 +693,11 @@ int dmr_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		*bad_wr = wr;
 		return -EINVAL;
 	}
-	mutex_lock(&qp->sq_lock);
+	if (ibqp->uobject) {
+		dmr_sq_process(qp);
+		return 0;
+	}
+	spin_lock_irqsave(&qp->post_lock, flags);
 	for (; wr; wr = wr->next) {
 		err = dmr_post_one_send(qp, wr);
 		if (err) {
@@ -691,12 +705,12 @@ int dmr_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 			break;
 		}
 	}
-	dmr_req_run(qp);
-	mutex_unlock(&qp->sq_lock);
+	spin_unlock_irqrestore(&qp->post_lock, flags);
+	queue_work(system_dfl_wq, &qp->send_work);
 	return err;
 }
 
-/* Put receive WRs of a kernel consumer into a receive ring. */
+/* Put receive WRs of a kernel consumer into a receive ring; post_lock. */
 static int dmr_post_recv_ring(struct dmr_queue *q, u32 max_sge,
 			      const struct ib_recv_wr *wr,
 			      const struct ib_recv_wr **bad_wr)
@@ -726,12 +740,15 @@ static int dmr_post_recv_ring(struct dmr_queue *q, u32 max_sge,
 
 /*
  * post_recv: a process posts receive WQEs in its mapped ring and calls this
- * without WRs only to have them flushed once the QP is in the error state.
+ * without WRs only to have them flushed once the QP is in the error state;
+ * a kernel consumer posts WRs, in any context. The flush needs rq_lock
+ * and runs from flush_work.
  */
 int dmr_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 		  const struct ib_recv_wr **bad_wr)
 {
 	struct dmr_qp *qp = to_dmr_qp(ibqp);
+	unsigned long flags;
 	int err = 0;
 
 	if (qp->srq || (wr && ibqp->uobject) ||
@@ -739,12 +756,13 @@ int dmr_post_recv(struct ib_qp *ibqp, const struct ib_recv_wr *wr,
 		*bad_wr = wr;
 		return -EINVAL;
 	}
-	mutex_lock(&qp->rq_lock);
-	if (wr)
+	if (wr) {
+		spin_lock_irqsave(&qp->post_lock, flags);
 		err = dmr_post_recv_ring(&qp->rq, qp->max_recv_sge, wr, bad_wr);
+		spin_unlock_irqrestore(&qp->post_lock, flags);
+	}
 	if (dmr_qp_state(qp) == IB_QPS_ERR)
-		dmr_qp_flush_rq(qp);
-	mutex_unlock(&qp->rq_lock);
+		queue_work(system_dfl_wq, &qp->flush_work);
 	return err;
 }
 
@@ -752,14 +770,15 @@ int dmr_post_srq_recv(struct ib_srq *ibsrq, const struct ib_recv_wr *wr,
 		      const struct ib_recv_wr **bad_wr)
 {
 	struct dmr_srq *srq = to_dmr_srq(ibsrq);
+	unsigned long flags;
 	int err;
 
 	if (ibsrq->uobject) {
 		*bad_wr = wr;
 		return -EINVAL;
 	}
-	mutex_lock(&srq->lock);
+	spin_lock_irqsave(&srq->post_lock, flags);
 	err = dmr_post_recv_ring(&srq->ring, srq->max_sge, wr, bad_wr);
-	mutex_unlock(&srq->lock);
+	spin_unlock_irqrestore(&srq->post_lock, flags);
 	return err;
 }

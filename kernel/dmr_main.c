@@ -9,6 +9,7 @@
 #include <linux/if_arp.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
+#include <rdma/ib_cache.h>
 #include <rdma/rdma_netlink.h>
 
 #include "dmr.h"
@@ -26,6 +27,37 @@ static struct dmr_dev *dmr_find_by_netdev(struct net_device *ndev)
 		if (dev->ndev == ndev)
 			return dev;
 	return NULL;
+}
+
+bool dmr_dev_owns_gid(struct dmr_dev *dev, const union ib_gid *gid)
+{
+	const struct ib_gid_attr *attr;
+
+	attr = rdma_find_gid_by_port(&dev->ibdev, gid, IB_GID_TYPE_ROCE_UDP_ENCAP,
+				     1, NULL);
+	if (IS_ERR(attr))
+		return false;
+	rdma_put_gid_attr(attr);
+	return true;
+}
+
+/*
+ * The dmr device whose port has the RoCE v2 GID @gid, with a reference
+ * (ib_device_put()), or NULL: where a packet to @gid would arrive.
+ */
+struct dmr_dev *dmr_dev_get_by_gid(const union ib_gid *gid)
+{
+	struct dmr_dev *dev, *found = NULL;
+
+	mutex_lock(&dmr_devices_lock);
+	list_for_each_entry(dev, &dmr_devices, list) {
+		if (dmr_dev_owns_gid(dev, gid) && ib_device_try_get(&dev->ibdev)) {
+			found = dev;
+			break;
+		}
+	}
+	mutex_unlock(&dmr_devices_lock);
+	return found;
 }
 
 /* Called by dealloc_driver: the device is gone from the core. */

@@ -17,7 +17,9 @@
  * QP numbers are unique across all dmr devices of the host, so that a
  * requester finds its responder by number and then checks that the
  * responder's device owns the destination GID. 0 and 1 are the IB special
- * QPs; numbers are 24 bits.
+ * QPs; numbers are 24 bits. Every QP has an index in the table, the GSI
+ * QP too, whose qp_num is 1 on every device: dev->gsi finds it for UD
+ * sends, its index for the completions of kernel CQs (dmr_poll_cq()).
  */
 static DEFINE_XARRAY_FLAGS(dmr_qp_table, XA_FLAGS_ALLOC);
 static u32 dmr_qp_next;
@@ -91,7 +93,7 @@ static void dmr_flush_cqe(struct dmr_qp *qp, struct dmr_cq *cq, u64 wr_id,
 		.wr_id = wr_id,
 		.status = IB_WC_WR_FLUSH_ERR,
 		.opcode = opcode,
-		.qp_num = qp->ibqp.qp_num,
+		.qp_num = qp->index,
 	};
 
 	dmr_cq_post(cq, &cqe, false);
@@ -175,6 +177,23 @@ void dmr_qp_error(struct dmr_qp *qp, bool rq_locked)
 	queue_work(system_dfl_wq, &qp->flush_work);
 }
 
+/*
+ * A UD or GSI QP's send failed locally: the QP enters the SQE state, the
+ * rest of its send queue is flushed, and its receive queue keeps working
+ * (IBTA 10.3.1). Holds sq_lock.
+ */
+void dmr_qp_sq_error(struct dmr_qp *qp)
+{
+	unsigned long flags;
+
+	lockdep_assert_held(&qp->sq_lock);
+	spin_lock_irqsave(&qp->state_lock, flags);
+	if (qp->state == IB_QPS_RTS)
+		dmr_qp_set_state(qp, IB_QPS_SQE);
+	spin_unlock_irqrestore(&qp->state_lock, flags);
+	dmr_qp_flush_sq(qp);
+}
+
 static int dmr_check_qp_caps(struct ib_qp_init_attr *init)
 {
 	struct ib_qp_cap *cap = &init->cap;
@@ -198,8 +217,19 @@ int dmr_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	u32 qpn, send_slots, recv_slots;
 	int err;
 
-	if (init->qp_type != IB_QPT_RC)
+	switch (init->qp_type) {
+	case IB_QPT_RC:
+	case IB_QPT_UD:
+		break;
+	case IB_QPT_GSI:
+		/* The core asks for one per port, and only from the kernel. */
+		if (udata || init->port_num != 1 ||
+		    rcu_access_pointer(dev->gsi))
+			return -EINVAL;
+		break;
+	default:
 		return -EOPNOTSUPP;
+	}
 	if (init->create_flags)
 		return -EOPNOTSUPP;
 	err = dmr_check_qp_caps(init);
@@ -220,9 +250,11 @@ int dmr_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	init_completion(&qp->released);
 	mutex_init(&qp->sq_lock);
 	mutex_init(&qp->rq_lock);
+	spin_lock_init(&qp->post_lock);
 	spin_lock_init(&qp->state_lock);
 	INIT_DELAYED_WORK(&qp->retry_work, dmr_retry_work);
 	INIT_WORK(&qp->flush_work, dmr_flush_work);
+	INIT_WORK(&qp->send_work, dmr_send_work);
 	qp->state = IB_QPS_RESET;
 	qp->scq = to_dmr_cq(init->send_cq);
 	qp->rcq = to_dmr_cq(init->recv_cq);
@@ -251,13 +283,21 @@ int dmr_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		err = -ENOMEM;
 		goto err_buf;
 	}
+	if (dmr_qp_is_ud(qp)) {
+		err = dmr_ud_qp_init(qp);
+		if (err)
+			goto err_buf;
+	}
+	if (init->qp_type == IB_QPT_GSI)
+		qp->attr.port_num = init->port_num;
 
 	err = xa_alloc_cyclic(&dmr_qp_table, &qpn, NULL,
 			      XA_LIMIT(DMR_QPN_MIN, DMR_QPN_MAX), &dmr_qp_next,
 			      GFP_KERNEL);
 	if (err < 0)
 		goto err_buf;
-	ibqp->qp_num = qpn;
+	qp->index = qpn;
+	ibqp->qp_num = init->qp_type == IB_QPT_GSI ? 1 : qpn;
 
 	/* The capabilities the QP really has. */
 	init->cap.max_send_wr = qp->sq.nslots;
@@ -279,11 +319,14 @@ int dmr_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	}
 	/* Visible to requesters only now that it is complete. */
 	xa_store(&dmr_qp_table, qpn, qp, GFP_KERNEL);
+	if (init->qp_type == IB_QPT_GSI)
+		rcu_assign_pointer(dev->gsi, qp);
 	return 0;
 
 err_qpn:
 	xa_erase(&dmr_qp_table, qpn);
 err_buf:
+	dmr_ud_qp_cleanup(qp);
 	kfree(qp->recv_wqe);
 	kfree(qp->send_wqe);
 	if (!qp->srq)
@@ -299,13 +342,22 @@ int dmr_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 {
 	struct dmr_qp *qp = to_dmr_qp(ibqp);
 
-	/* No new lookups, then wait for the requesters that hold one. */
-	xa_erase(&dmr_qp_table, ibqp->qp_num);
+	/*
+	 * No new lookups; a lookup that found the QP before is inside an
+	 * RCU read section, which must end before the core frees the QP.
+	 * Then wait for the requesters that hold a reference.
+	 */
+	if (ibqp->qp_type == IB_QPT_GSI)
+		RCU_INIT_POINTER(qp->dev->gsi, NULL);
+	xa_erase(&dmr_qp_table, qp->index);
+	synchronize_rcu();
 	dmr_qp_put(qp);
 	wait_for_completion(&qp->released);
 	cancel_delayed_work_sync(&qp->retry_work);
 	cancel_work_sync(&qp->flush_work);
+	cancel_work_sync(&qp->send_work);
 
+	dmr_ud_qp_cleanup(qp);
 	kfree(qp->recv_wqe);
 	kfree(qp->send_wqe);
 	if (!qp->srq)
@@ -324,18 +376,6 @@ int dmr_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	 IB_ACCESS_REMOTE_READ | IB_ACCESS_REMOTE_ATOMIC | \
 	 IB_ACCESS_FLUSH_GLOBAL | IB_ACCESS_FLUSH_PERSISTENT)
 
-static int dmr_check_av(struct dmr_qp *qp, struct rdma_ah_attr *ah)
-{
-	if (ah->type != RDMA_AH_ATTR_TYPE_ROCE ||
-	    !(rdma_ah_get_ah_flags(ah) & IB_AH_GRH))
-		return -EINVAL;
-	if (rdma_ah_get_port_num(ah) != 1)
-		return -EINVAL;
-	if (ah->grh.sgid_index >= DMR_GID_TABLE_LEN)
-		return -EINVAL;
-	return 0;
-}
-
 /* Check every attribute value that @mask carries, before changing any. */
 static int dmr_check_qp_attr(struct dmr_qp *qp, struct ib_qp_attr *attr,
 			     int mask)
@@ -350,7 +390,7 @@ static int dmr_check_qp_attr(struct dmr_qp *qp, struct ib_qp_attr *attr,
 	if ((mask & IB_QP_PATH_MTU) &&
 	    (attr->path_mtu < IB_MTU_256 || attr->path_mtu > IB_MTU_4096))
 		return -EINVAL;
-	if ((mask & IB_QP_AV) && dmr_check_av(qp, &attr->ah_attr))
+	if ((mask & IB_QP_AV) && dmr_check_av(&attr->ah_attr))
 		return -EINVAL;
 	if ((mask & IB_QP_MAX_QP_RD_ATOMIC) &&
 	    attr->max_rd_atomic > DMR_MAX_RD_ATOM)
@@ -396,6 +436,8 @@ static void dmr_apply_qp_attr(struct dmr_qp *qp, struct ib_qp_attr *attr,
 		a->port_num = attr->port_num;
 	if (mask & IB_QP_PKEY_INDEX)
 		a->pkey_index = attr->pkey_index;
+	if (mask & IB_QP_QKEY)
+		a->qkey = attr->qkey;
 	if (mask & IB_QP_ACCESS_FLAGS)
 		a->qp_access_flags = attr->qp_access_flags;
 	if (mask & IB_QP_PATH_MTU)
@@ -432,9 +474,13 @@ static void dmr_apply_qp_attr(struct dmr_qp *qp, struct ib_qp_attr *attr,
 /* Forget everything posted: RESET empties both queues. */
 static void dmr_qp_reset(struct dmr_qp *qp)
 {
+	unsigned long flags;
+
+	spin_lock_irqsave(&qp->post_lock, flags);
 	dmr_queue_reset(&qp->sq);
 	if (!qp->srq)
 		dmr_queue_reset(&qp->rq);
+	spin_unlock_irqrestore(&qp->post_lock, flags);
 	qp->stalled = false;
 }
 

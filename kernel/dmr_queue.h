@@ -89,12 +89,16 @@ static inline void dmr_queue_push(struct dmr_queue *q)
 
 /*
  * --- kernel consumers' rings: the kernel posts and consumes both ---
- * The producer index is hdr->producer itself, written under the queue's
- * lock; the consumer index is @index.
+ * The producer index is hdr->producer itself, written under the post
+ * lock; the consumer publishes its progress in hdr->consumer as for a
+ * process's ring, and may run concurrently.
  */
 static inline void *dmr_queue_post_slot(const struct dmr_queue *q)
 {
-	if (dmr_ring_full(q->hdr->producer, q->index, q->nslots))
+	/* Pairs with dmr_queue_pop(): the freed slot is not read again. */
+	u32 consumer = smp_load_acquire(&q->hdr->consumer);
+
+	if (dmr_ring_full(q->hdr->producer, consumer, q->nslots))
 		return NULL;
 	return dmr_queue_slot(q, q->hdr->producer);
 }

@@ -71,7 +71,7 @@ static inline __u32 dmr_recv_wqe_stride(__u32 max_sge)
 
 enum dmr_wqe_error {
 	DMR_WQE_OK = 0,
-	DMR_WQE_BAD_OPCODE,	/* unknown, or not valid on an RC QP */
+	DMR_WQE_BAD_OPCODE,	/* unknown, or not valid on the QP's type */
 	DMR_WQE_BAD_FLAGS,	/* unknown send flags */
 	DMR_WQE_TOO_MANY_SGE,
 	DMR_WQE_BAD_INLINE,	/* too long, or inline on a read or atomic */
@@ -87,10 +87,13 @@ static inline bool dmr_opcode_is_atomic(__u32 opcode)
 	       opcode == IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD;
 }
 
-/* Check the header of a send WQE of an RC QP (a copy, never the ring). */
+/*
+ * Check the header of a send WQE (a copy, never the ring) of an RC QP, or
+ * with @ud of a UD QP, which only sends.
+ */
 static inline enum dmr_wqe_error
 dmr_send_wqe_check(const struct dmr_send_wqe *wqe, __u32 max_sge,
-		   __u32 max_inline)
+		   __u32 max_inline, bool ud)
 {
 	const struct dmr_sge *sge = (const struct dmr_sge *)(wqe + 1);
 	bool is_inline = wqe->send_flags & DMR_SEND_INLINE;
@@ -98,11 +101,14 @@ dmr_send_wqe_check(const struct dmr_send_wqe *wqe, __u32 max_sge,
 	switch (wqe->opcode) {
 	case IB_UVERBS_WR_SEND:
 	case IB_UVERBS_WR_SEND_WITH_IMM:
+		break;
 	case IB_UVERBS_WR_RDMA_WRITE:
 	case IB_UVERBS_WR_RDMA_WRITE_WITH_IMM:
 	case IB_UVERBS_WR_RDMA_READ:
 	case IB_UVERBS_WR_ATOMIC_CMP_AND_SWP:
 	case IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD:
+		if (ud)
+			return DMR_WQE_BAD_OPCODE;
 		break;
 	default:
 		return DMR_WQE_BAD_OPCODE;

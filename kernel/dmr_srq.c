@@ -34,6 +34,7 @@ int dmr_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
 	}
 
 	mutex_init(&srq->lock);
+	spin_lock_init(&srq->post_lock);
 	srq->max_sge = max_t(u32, attr->max_sge, 1);
 	srq->limit = attr->srq_limit;
 	err = dmr_queue_init(&srq->ring, udata, dmr_ring_slots_for(attr->max_wr),

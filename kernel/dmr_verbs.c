@@ -71,6 +71,7 @@ static int dmr_query_device(struct ib_device *ibdev,
 	attr->max_srq_wr = DMR_MAX_SRQ_WR;
 	attr->max_srq_sge = DMR_MAX_SGE;
 	attr->max_pkeys = DMR_MAX_PKEYS;
+	attr->max_ah = DMR_MAX_AH;
 	attr->local_ca_ack_delay = 15;
 	attr->max_fast_reg_page_list_len = 0;
 	attr->max_dm_size = DMR_MAX_DM_SIZE;
@@ -250,6 +251,9 @@ static const struct ib_device_ops dmr_dev_ops = {
 	.uverbs_abi_ver = DMR_UVERBS_ABI_VERSION,
 
 	.alloc_dm = dmr_alloc_dm,
+	.create_ah = dmr_create_ah,
+	.create_user_ah = dmr_create_ah,
+	.destroy_ah = dmr_destroy_ah,
 	.alloc_pd = dmr_alloc_pd,
 	.alloc_ucontext = dmr_alloc_ucontext,
 	.create_cq = dmr_create_cq,
@@ -290,6 +294,7 @@ static const struct ib_device_ops dmr_dev_ops = {
 	.req_notify_cq = dmr_req_notify_cq,
 	.rereg_user_mr = dmr_rereg_user_mr,
 
+	INIT_RDMA_OBJ_SIZE(ib_ah, dmr_ah, ibah),
 	INIT_RDMA_OBJ_SIZE(ib_cq, dmr_cq, ibcq),
 	INIT_RDMA_OBJ_SIZE(ib_pd, dmr_pd, ibpd),
 	INIT_RDMA_OBJ_SIZE(ib_qp, dmr_qp, ibqp),

@@ -58,9 +58,25 @@ struct dmr_sge {
 };
 
 /*
+ * The address vector of a UD send: the destination GID and what the GRH
+ * the receiver sees carries. The source GID is the sender's entry
+ * @sgid_index of its port's GID table.
+ */
+struct dmr_av {
+	__u8 dgid[16];
+	__u32 flow_label;
+	__u8 sgid_index;
+	__u8 hop_limit;
+	__u8 traffic_class;
+	__u8 reserved;
+};
+
+/*
  * A send work request. @opcode is an IB_UVERBS_WR_* value, @send_flags
  * enum dmr_send_flags bits. @num_sge scatter/gather entries follow the
  * header, or, with IB_UVERBS_SEND_INLINE, @inline_len bytes of data.
+ * UD QPs carry the destination in @wr.ud (a remote_qkey with the high bit
+ * set means the sending QP's own Q_Key, as the IBTA says).
  */
 struct dmr_send_wqe {
 	__aligned_u64 wr_id;
@@ -83,6 +99,11 @@ struct dmr_send_wqe {
 			__u32 rkey;
 			__u32 reserved;
 		} atomic;
+		struct {
+			struct dmr_av av;
+			__u32 remote_qpn;
+			__u32 remote_qkey;
+		} ud;
 	} wr;
 };
 
@@ -95,7 +116,10 @@ struct dmr_recv_wqe {
 
 /*
  * A completion. @status is an IB_WC_* status (the same values as
- * IBV_WC_*), @opcode an IB_UVERBS_WC_* opcode, @wc_flags IB_WC_* flags.
+ * IBV_WC_*), @opcode an IB_UVERBS_WC_* opcode, @wc_flags the IB_WC_GRH and
+ * IB_WC_WITH_IMM flags (the same values as IBV_WC_*). A UD receive
+ * carries @network_hdr_type, an enum rdma_network_type (IPv4 or IPv6):
+ * what the 40 bytes before the payload hold.
  */
 struct dmr_cqe {
 	__aligned_u64 wr_id;
@@ -111,7 +135,8 @@ struct dmr_cqe {
 	__u16 slid;
 	__u8 sl;
 	__u8 dlid_path_bits;
-	__u8 reserved[18];
+	__u8 network_hdr_type;
+	__u8 reserved[17];
 };
 
 #define DMR_CQE_SIZE 64

@@ -112,6 +112,7 @@ static int dmr_dereg_mr(struct verbs_mr *vmr)
 static const struct verbs_context_ops dmr_ctx_ops = {
 	.alloc_dm = dmr_alloc_dm,
 	.alloc_pd = dmr_alloc_pd,
+	.create_ah = dmr_create_ah,
 	.create_cq = dmr_create_cq,
 	.create_cq_ex = dmr_create_cq_ex,
 	.create_qp = dmr_create_qp,
@@ -119,6 +120,7 @@ static const struct verbs_context_ops dmr_ctx_ops = {
 	.create_srq = dmr_create_srq,
 	.dealloc_pd = dmr_dealloc_pd,
 	.dereg_mr = dmr_dereg_mr,
+	.destroy_ah = dmr_destroy_ah,
 	.destroy_cq = dmr_destroy_cq,
 	.destroy_qp = dmr_destroy_qp,
 	.destroy_srq = dmr_destroy_srq,

@@ -66,10 +66,16 @@ struct dmr_qp {
 	uint32_t max_send_sge;
 	uint32_t max_recv_sge;
 	uint32_t max_inline;
+	bool ud;			/* a UD QP: sends carry an address */
 	/* ibv_wr_* state, under sq_lock between wr_start and wr_complete */
 	uint32_t wr_first;
 	struct dmr_send_wqe *wr_cur;
 	int wr_err;
+};
+
+struct dmr_ah {
+	struct ibv_ah ibv_ah;
+	struct dmr_av av;
 };
 
 static inline struct dmr_context *to_dmr_ctx(struct ibv_context *ctx)
@@ -97,6 +103,11 @@ static inline struct dmr_qp *qp_ex_to_dmr_qp(struct ibv_qp_ex *qp_ex)
 	return container_of(qp_ex, struct dmr_qp, vqp.qp_ex);
 }
 
+static inline struct dmr_ah *to_dmr_ah(struct ibv_ah *ibah)
+{
+	return container_of(ibah, struct dmr_ah, ibv_ah);
+}
+
 static inline struct dmr_srq *to_dmr_srq(struct ibv_srq *ibsrq)
 {
 	return container_of(ibsrq, struct dmr_srq, vsrq.srq);
@@ -120,6 +131,10 @@ static inline void dmr_store_release(uint32_t *p, uint32_t v)
 
 /* dmr.c */
 bool dmr_is_dmr_device(struct ibv_device *device);
+
+/* ah.c */
+struct ibv_ah *dmr_create_ah(struct ibv_pd *pd, struct ibv_ah_attr *attr);
+int dmr_destroy_ah(struct ibv_ah *ibah);
 
 /* dm.c */
 struct ibv_dm *dmr_alloc_dm(struct ibv_context *ctx,

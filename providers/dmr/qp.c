@@ -18,13 +18,16 @@ struct dmr_create_qp_cmd_resp {
 };
 
 enum {
-	DMR_QP_COMP_MASK = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS,
+	/* Creation flags: the kernel refuses any (EOPNOTSUPP), 0 is fine. */
+	DMR_QP_COMP_MASK = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS |
+			   IBV_QP_INIT_ATTR_CREATE_FLAGS,
 	DMR_QP_SEND_OPS = IBV_QP_EX_WITH_RDMA_WRITE |
 			  IBV_QP_EX_WITH_RDMA_WRITE_WITH_IMM |
 			  IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM |
 			  IBV_QP_EX_WITH_RDMA_READ |
 			  IBV_QP_EX_WITH_ATOMIC_CMP_AND_SWP |
 			  IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD,
+	DMR_UD_QP_SEND_OPS = IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM,
 };
 
 /* Tell the kernel to execute the WQEs up to the producer index. */
@@ -106,6 +109,13 @@ static int dmr_wqe_from_wr(struct dmr_qp *qp, struct dmr_send_wqe *wqe,
 	default:
 		break;
 	}
+	if (qp->ud) {
+		if (!wr->wr.ud.ah)
+			return EINVAL;
+		wqe->wr.ud.av = to_dmr_ah(wr->wr.ud.ah)->av;
+		wqe->wr.ud.remote_qpn = wr->wr.ud.remote_qpn;
+		wqe->wr.ud.remote_qkey = wr->wr.ud.remote_qkey;
+	}
 	if (wr->send_flags & IBV_SEND_INLINE) {
 		for (i = 0; i < wr->num_sge; i++) {
 			if (wr->sg_list[i].length > qp->max_inline - len)
@@ -125,8 +135,8 @@ static int dmr_wqe_from_wr(struct dmr_qp *qp, struct dmr_send_wqe *wqe,
 		}
 		wqe->num_sge = wr->num_sge;
 	}
-	return dmr_send_wqe_check(wqe, qp->max_send_sge, qp->max_inline) ?
-		       EINVAL : 0;
+	return dmr_send_wqe_check(wqe, qp->max_send_sge, qp->max_inline,
+				  qp->ud) ? EINVAL : 0;
 }
 
 /*
@@ -306,6 +316,18 @@ static void wr_atomic_fetch_add(struct ibv_qp_ex *ibqp, uint32_t rkey,
 	wr_atomic(ibqp, IBV_WR_ATOMIC_FETCH_AND_ADD, rkey, remote_addr, add, 0);
 }
 
+static void wr_set_ud_addr(struct ibv_qp_ex *ibqp, struct ibv_ah *ah,
+			   uint32_t remote_qpn, uint32_t remote_qkey)
+{
+	struct dmr_send_wqe *wqe = qp_ex_to_dmr_qp(ibqp)->wr_cur;
+
+	if (!wqe)
+		return;
+	wqe->wr.ud.av = to_dmr_ah(ah)->av;
+	wqe->wr.ud.remote_qpn = remote_qpn;
+	wqe->wr.ud.remote_qkey = remote_qkey;
+}
+
 static void wr_set_sge_list(struct ibv_qp_ex *ibqp, size_t num_sge,
 			    const struct ibv_sge *sg_list)
 {
@@ -379,7 +401,7 @@ static int wr_complete(struct ibv_qp_ex *ibqp)
 	/* Check every WQE of the batch before the kernel sees any. */
 	for (i = qp->wr_first; !err && i != qp->sq.index; i++)
 		if (dmr_send_wqe_check(dmr_uring_slot(&qp->sq, i),
-				       qp->max_send_sge, qp->max_inline))
+				       qp->max_send_sge, qp->max_inline, qp->ud))
 			err = EINVAL;
 	if (err)
 		qp->sq.index = qp->wr_first;
@@ -415,6 +437,8 @@ static void dmr_set_send_ops(struct dmr_qp *qp, uint64_t ops)
 		ex->wr_atomic_cmp_swp = wr_atomic_cmp_swp;
 	if (ops & IBV_QP_EX_WITH_ATOMIC_FETCH_AND_ADD)
 		ex->wr_atomic_fetch_add = wr_atomic_fetch_add;
+	if (qp->ud)
+		ex->wr_set_ud_addr = wr_set_ud_addr;
 	ex->wr_set_sge = wr_set_sge;
 	ex->wr_set_sge_list = wr_set_sge_list;
 	ex->wr_set_inline_data = wr_set_inline_data;
@@ -434,16 +458,19 @@ struct ibv_qp *dmr_create_qp_ex(struct ibv_context *ctx,
 	struct dmr_qp *qp;
 	int err;
 
-	if (attr->qp_type != IBV_QPT_RC ||
+	if ((attr->qp_type != IBV_QPT_RC && attr->qp_type != IBV_QPT_UD) ||
 	    attr->comp_mask & ~(uint32_t)DMR_QP_COMP_MASK ||
 	    ((attr->comp_mask & IBV_QP_INIT_ATTR_SEND_OPS_FLAGS) &&
-	     attr->send_ops_flags & ~(uint64_t)DMR_QP_SEND_OPS)) {
+	     attr->send_ops_flags & ~(uint64_t)(attr->qp_type == IBV_QPT_UD ?
+						DMR_UD_QP_SEND_OPS :
+						DMR_QP_SEND_OPS))) {
 		errno = EOPNOTSUPP;
 		return NULL;
 	}
 	qp = calloc(1, sizeof(*qp));
 	if (!qp)
 		return NULL;
+	qp->ud = attr->qp_type == IBV_QPT_UD;
 	if (attr->comp_mask & IBV_QP_INIT_ATTR_SEND_OPS_FLAGS)
 		dmr_set_send_ops(qp, attr->send_ops_flags);
 

@@ -2,7 +2,7 @@
 """
 rdma-core's own test suite, unmodified, run against dmr0: the verbs
 applications expect of any device. Tests of features dmr does not have
-(UD, UC, XRC, memory windows, ODP, device memory...) skip themselves when
+(UC, XRC, memory windows, ODP, multicast...) skip themselves when
 the device answers EOPNOTSUPP, as they do on rxe for what rxe lacks.
 """
 import pytest
@@ -12,6 +12,7 @@ from args_parser import parser
 # are instantiated, that is at collection.
 parser.args['dev'] = 'dmr0'
 
+from tests.test_addr import AHTest  # noqa: F401
 from tests.test_atomic import AtomicTest  # noqa: F401
 from tests.test_cq import CQAPITest, CQTest  # noqa: F401
 from tests.test_cq_events import CqEventsTestCase  # noqa: F401
@@ -21,6 +22,7 @@ from tests.test_mr import MRTest  # noqa: F401
 from tests.test_pd import PDTest  # noqa: F401
 from tests.test_qp import QPTest, RCQPTest  # noqa: F401
 from tests.test_qpex import QpExTestCase  # noqa: F401
+from tests.test_rdmacm import CMTestCase  # noqa: F401
 from tests.test_srq import SrqTestCase  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures('dmr_links')

@@ -94,6 +94,28 @@ TEST(WqeCheck, EveryRcOpcodeIsAcceptedAndOthersAreNot)
 	}
 }
 
+TEST(WqeCheck, UdQpsOnlySend)
+{
+	for (uint32_t op : {IB_UVERBS_WR_SEND, IB_UVERBS_WR_SEND_WITH_IMM}) {
+		shim_wqe w = Wqe(op);
+		w.ud = true;
+		EXPECT_EQ(shim_send_wqe_check(&w, 4, 64), OK) << op;
+		w = Wqe(op, 0, kInline);
+		w.ud = true;
+		w.inline_len = 64;
+		EXPECT_EQ(shim_send_wqe_check(&w, 4, 64), OK) << op;
+	}
+	for (uint32_t op : {IB_UVERBS_WR_RDMA_WRITE,
+			    IB_UVERBS_WR_RDMA_WRITE_WITH_IMM,
+			    IB_UVERBS_WR_RDMA_READ,
+			    IB_UVERBS_WR_ATOMIC_CMP_AND_SWP,
+			    IB_UVERBS_WR_ATOMIC_FETCH_AND_ADD}) {
+		shim_wqe w = Wqe(op);
+		w.ud = true;
+		EXPECT_EQ(shim_send_wqe_check(&w, 4, 64), BAD_OPCODE) << op;
+	}
+}
+
 TEST(WqeCheck, FlagsSgesAndInline)
 {
 	shim_wqe w = Wqe(IB_UVERBS_WR_SEND, 4, kSignaled);
@@ -163,10 +185,18 @@ TEST(Uapi, LayoutIsFixed)
 	EXPECT_EQ(shim_sizeof("dmr_send_wqe"), 64U);
 	EXPECT_EQ(shim_offsetof("dmr_send_wqe", "imm_data"), 24U);
 	EXPECT_EQ(shim_offsetof("dmr_send_wqe", "wr"), 32U);
+	// The UD address fits the union: the WQE header keeps its size.
+	EXPECT_EQ(shim_sizeof("dmr_av"), 24U);
+	EXPECT_EQ(shim_offsetof("dmr_av", "flow_label"), 16U);
+	EXPECT_EQ(shim_offsetof("dmr_av", "sgid_index"), 20U);
+	EXPECT_EQ(shim_offsetof("dmr_send_wqe", "wr.ud.av"), 32U);
+	EXPECT_EQ(shim_offsetof("dmr_send_wqe", "wr.ud.remote_qpn"), 56U);
+	EXPECT_EQ(shim_offsetof("dmr_send_wqe", "wr.ud.remote_qkey"), 60U);
 	EXPECT_EQ(shim_sizeof("dmr_recv_wqe"), 16U);
 	EXPECT_EQ(shim_sizeof("dmr_cqe"), 64U);
 	EXPECT_EQ(shim_offsetof("dmr_cqe", "byte_len"), 20U);
 	EXPECT_EQ(shim_offsetof("dmr_cqe", "wc_flags"), 36U);
+	EXPECT_EQ(shim_offsetof("dmr_cqe", "network_hdr_type"), 46U);
 	EXPECT_EQ(shim_sizeof("dmr_ring_info"), 24U);
 	EXPECT_EQ(shim_sizeof("dmr_create_qp_resp"), 56U);
 	EXPECT_EQ(shim_offsetof("dmr_create_qp_resp", "max_inline"), 48U);

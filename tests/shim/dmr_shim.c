@@ -102,7 +102,7 @@ int shim_send_wqe_check(const struct shim_wqe *w, uint32_t max_sge,
 	buf.wqe.inline_len = w->inline_len;
 	for (i = 0; i < 32; i++)
 		buf.sge[i].length = w->sge_len[i];
-	return dmr_send_wqe_check(&buf.wqe, max_sge, max_inline);
+	return dmr_send_wqe_check(&buf.wqe, max_sge, max_inline, w->ud);
 }
 
 #define LAYOUT(t) { #t, sizeof(struct t) }
@@ -112,6 +112,7 @@ static const struct {
 } sizes[] = {
 	LAYOUT(dmr_ring_hdr),
 	LAYOUT(dmr_sge),
+	LAYOUT(dmr_av),
 	LAYOUT(dmr_send_wqe),
 	LAYOUT(dmr_recv_wqe),
 	LAYOUT(dmr_cqe),
@@ -144,10 +145,16 @@ static const struct {
 	MEMBER(dmr_send_wqe, opcode),
 	MEMBER(dmr_send_wqe, imm_data),
 	MEMBER(dmr_send_wqe, wr),
+	MEMBER(dmr_send_wqe, wr.ud.av),
+	MEMBER(dmr_send_wqe, wr.ud.remote_qpn),
+	MEMBER(dmr_send_wqe, wr.ud.remote_qkey),
+	MEMBER(dmr_av, flow_label),
+	MEMBER(dmr_av, sgid_index),
 	MEMBER(dmr_cqe, wr_id),
 	MEMBER(dmr_cqe, status),
 	MEMBER(dmr_cqe, byte_len),
 	MEMBER(dmr_cqe, wc_flags),
+	MEMBER(dmr_cqe, network_hdr_type),
 	MEMBER(dmr_ring_info, slots),
 	MEMBER(dmr_create_qp_resp, rq),
 	MEMBER(dmr_create_qp_resp, max_inline),

@@ -41,6 +41,7 @@ struct shim_wqe {
 	uint32_t num_sge;
 	uint32_t inline_len;
 	uint32_t sge_len[32];
+	bool ud;			/* a UD QP's WQE */
 };
 int shim_send_wqe_check(const struct shim_wqe *w, uint32_t max_sge,
 			uint32_t max_inline);

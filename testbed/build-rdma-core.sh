@@ -45,10 +45,15 @@ fi
 ln -sfn "$DMR_TOP/providers/dmr" "$src/providers/dmr"
 
 mkdir -p "$build"
-if [ ! -f "$build/build.ninja" ]; then
+# The provider's include paths are resolved through the link at configure
+# time, so a cache shared by two clones is reconfigured when the clone
+# changes (cheap: only the provider's objects are rebuilt).
+if [ ! -f "$build/build.ninja" ] ||
+   [ "$(cat "$build/.dmr_top" 2>/dev/null)" != "$DMR_TOP" ]; then
 	log "configuring rdma-core $ver in $build"
 	(cd "$build" && cmake "${cmake_flags[@]}" "$src") >"$root/configure.log" 2>&1 ||
 		die "rdma-core configure failed, see $root/configure.log"
+	echo "$DMR_TOP" >"$build/.dmr_top"
 fi
 log "building rdma-core $ver (log: $root/build.log)"
 ninja -C "$build" -j"$DMR_JOBS" >"$root/build.log" 2>&1 ||

@@ -53,7 +53,8 @@ enum dmr_limits {
 	DMR_MAX_QP = 16384,
 	DMR_MAX_QP_WR = 16384,
 	DMR_MAX_CQ = 16384,
-	DMR_MAX_CQE = 65536,
+	/* libfabric's ofi_rxm asks for (rx + tx) * 1024 CQEs per endpoint. */
+	DMR_MAX_CQE = 1 << 20,
 	DMR_MAX_MR = 1 << 20,
 	DMR_MAX_PD = 65536,
 	DMR_MAX_SRQ = 4096,

@@ -20,7 +20,7 @@
 
 /* Smallest and largest ring sizes the driver accepts. */
 #define DMR_RING_MIN_SLOTS 1U
-#define DMR_RING_MAX_SLOTS 65536U
+#define DMR_RING_MAX_SLOTS 1048576U /* 2^20 */
 
 static inline bool dmr_ring_size_valid(__u32 slots)
 {

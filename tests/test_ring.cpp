@@ -10,8 +10,8 @@ TEST(Ring, SizeMustBeAPowerOfTwoWithinBounds)
 	EXPECT_TRUE(shim_ring_size_valid(1));
 	EXPECT_TRUE(shim_ring_size_valid(2));
 	EXPECT_FALSE(shim_ring_size_valid(3));
-	EXPECT_TRUE(shim_ring_size_valid(1U << 16));
-	EXPECT_FALSE(shim_ring_size_valid(1U << 17));
+	EXPECT_TRUE(shim_ring_size_valid(1U << 20));
+	EXPECT_FALSE(shim_ring_size_valid(1U << 21));
 	EXPECT_FALSE(shim_ring_size_valid(0x80000000U));
 }
 
@@ -21,8 +21,8 @@ TEST(Ring, SlotsForRoundsUpAndRejectsTooMany)
 	EXPECT_EQ(shim_ring_slots_for(1), 1U);
 	EXPECT_EQ(shim_ring_slots_for(3), 4U);
 	EXPECT_EQ(shim_ring_slots_for(1000), 1024U);
-	EXPECT_EQ(shim_ring_slots_for(1U << 16), 1U << 16);
-	EXPECT_EQ(shim_ring_slots_for((1U << 16) + 1), 0U);
+	EXPECT_EQ(shim_ring_slots_for(1U << 20), 1U << 20);
+	EXPECT_EQ(shim_ring_slots_for((1U << 20) + 1), 0U);
 	EXPECT_EQ(shim_ring_slots_for(0xffffffffU), 0U);
 }
 

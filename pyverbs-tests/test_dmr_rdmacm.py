@@ -14,7 +14,7 @@ import unittest
 import pytest
 
 from dmrtest import guest
-from test_dmr_tools import run_pair
+from test_dmr_tools import run_pair, run_perftest
 
 IP0 = guest.NETDEVS['eth0'].split('/')[0]
 
@@ -79,7 +79,7 @@ class PerftestRdmaCmTest(unittest.TestCase):
     def perftest(self, name):
         cmd = PERFTEST_RDMA_CM[name]
         port = 18600 + list(PERFTEST_RDMA_CM).index(name)
-        rs, s_out, rc, c_out = run_pair(
+        rs, s_out, rc, c_out = run_perftest(
             f'timeout 120 {cmd} -d dmr0 -p {port}',
             f'timeout 120 {cmd} -d dmr0 -p {port} {IP0}')
         self.assertEqual((rs, rc), (0, 0), c_out + s_out)

@@ -36,6 +36,21 @@ def run_pair(server_cmd, client_cmd, timeout=120):
     return server.returncode, s_out, client.returncode, client.stdout
 
 
+# perftest calibrates its clock against a timed loop and gives up ("Can't
+# produce a report") when the fit is poor, which the emulated guest's
+# jitter sometimes causes; such a run says nothing about dmr.
+PERFTEST_CALIBRATION_FAILED = "Can't produce a report"
+
+
+def run_perftest(server_cmd, client_cmd, timeout=120, attempts=3):
+    """run_pair() for perftest, retried when its clock calibration fails."""
+    for _ in range(attempts):
+        rs, s_out, rc, c_out = run_pair(server_cmd, client_cmd, timeout)
+        if PERFTEST_CALIBRATION_FAILED not in s_out + c_out:
+            break
+    return rs, s_out, rc, c_out
+
+
 @pytest.mark.usefixtures('dmr_links')
 class PingpongTest(unittest.TestCase):
     def pingpong(self, tool, dev_s, dev_c, extra=''):
@@ -75,7 +90,7 @@ class PerftestTest(unittest.TestCase):
         args = PERFTEST[tool]
         g = gid_index('dmr0')
         port = 18515 + list(PERFTEST).index(tool)
-        rs, s_out, rc, c_out = run_pair(
+        rs, s_out, rc, c_out = run_perftest(
             f'timeout 120 {tool} -d dmr0 -x {g} -p {port} {args}',
             f'timeout 120 {tool} -d dmr0 -x {g} -p {port} {args} localhost')
         self.assertEqual((rs, rc), (0, 0), c_out + s_out)

@@ -25,6 +25,12 @@ export SCRATCH
 
 hostname dmr-guest
 ip link set lo up
+# Every NIC up: the NICs share a QEMU hub, and a NIC that is down does not
+# take packets, which stalls the hub and with it the others' transmit
+# queues (NETDEV WATCHDOG).
+for nic in /sys/class/net/eth*; do
+	[ -e "$nic" ] && ip link set "${nic##*/}" up
+done
 [ -w /proc/sys/kernel/hung_task_timeout_secs ] && echo 120 >/proc/sys/kernel/hung_task_timeout_secs
 
 # Modules come from the kernel build's staging root; the kernel's own

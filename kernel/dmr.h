@@ -363,7 +363,7 @@ static inline unsigned int dmr_xfer_nsegs(const struct dmr_xfer *x)
 void dmr_xfer_release(struct dmr_xfer *x);
 enum ib_wc_status dmr_xfer_sges(struct dmr_xfer *x, struct dmr_dev *dev,
 				struct ib_pd *pd, const struct dmr_sge *sge,
-				u32 nsge, int access);
+				u32 nsge, int access, u64 limit);
 enum ib_wc_status dmr_req_local(struct dmr_qp *qp,
 				const struct dmr_send_wqe *wqe);
 bool dmr_qp_can_receive(struct dmr_qp *peer);

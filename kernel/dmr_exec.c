@@ -74,15 +74,20 @@ static bool dmr_xfer_add(struct dmr_xfer *x, struct dmr_dev *dev,
 }
 
 /*
- * Resolve a scatter/gather list of local keys. Empty entries are skipped
- * without looking at their key. IB_WC_LOC_LEN_ERR if the message would be
- * too long, IB_WC_LOC_PROT_ERR for any key, access or range violation.
+ * Resolve a scatter/gather list of local keys for its first @limit bytes.
+ * Empty entries, and entries the first @limit bytes do not reach, are
+ * counted without looking at their key: a receive WQE's scatter list is
+ * checked only where a message places data, as hardware and rxe do (a
+ * zero-length SEND consumes a receive WQE of any keys). The length of the
+ * whole list is still bounded: IB_WC_LOC_LEN_ERR if it would be too long,
+ * IB_WC_LOC_PROT_ERR for any key, access or range violation. x->len is
+ * the resolved length: min(@limit, length of the list).
  */
 enum ib_wc_status dmr_xfer_sges(struct dmr_xfer *x, struct dmr_dev *dev,
 				struct ib_pd *pd, const struct dmr_sge *sge,
-				u32 nsge, int access)
+				u32 nsge, int access, u64 limit)
 {
-	u64 total = 0;
+	u64 total = 0, use;
 	u32 i;
 
 	x->n = 0;
@@ -92,8 +97,11 @@ enum ib_wc_status dmr_xfer_sges(struct dmr_xfer *x, struct dmr_dev *dev,
 			continue;
 		if (!dmr_add_len(&total, sge[i].length, DMR_MAX_MSG_SIZE))
 			return IB_WC_LOC_LEN_ERR;
-		if (!dmr_xfer_add(x, dev, pd, sge[i].lkey, sge[i].addr,
-				  sge[i].length, access))
+		if (x->len >= limit)
+			continue;
+		use = min_t(u64, sge[i].length, limit - x->len);
+		if (!dmr_xfer_add(x, dev, pd, sge[i].lkey, sge[i].addr, use,
+				  access))
 			return IB_WC_LOC_PROT_ERR;
 	}
 	return IB_WC_SUCCESS;
@@ -228,7 +236,7 @@ static enum ib_wc_status dmr_resp_send(struct dmr_qp *qp, struct dmr_qp *peer,
 	}
 	st = dmr_xfer_sges(dst, peer->dev, peer->ibqp.pd,
 			   (const struct dmr_sge *)(rwqe + 1), rwqe->num_sge,
-			   IB_ACCESS_LOCAL_WRITE);
+			   IB_ACCESS_LOCAL_WRITE, qp->local.len);
 	if (st != IB_WC_SUCCESS) {
 		dmr_xfer_release(dst);
 		dmr_resp_error(peer, true, st, 0, false);
@@ -433,7 +441,8 @@ enum ib_wc_status dmr_req_local(struct dmr_qp *qp,
 		return IB_WC_SUCCESS;
 	}
 	return dmr_xfer_sges(&qp->local, qp->dev, qp->ibqp.pd, sge,
-			     wqe->num_sge, scatter ? IB_ACCESS_LOCAL_WRITE : 0);
+			     wqe->num_sge, scatter ? IB_ACCESS_LOCAL_WRITE : 0,
+			     U64_MAX);
 }
 
 /* Execute one send WQE; the responder result says whether it finished. */

@@ -195,7 +195,7 @@ static enum ib_wc_status dmr_ud_deliver(struct dmr_qp *qp, struct dmr_qp *peer,
 	}
 	st = dmr_xfer_sges(dst, peer->dev, peer->ibqp.pd,
 			   (const struct dmr_sge *)(rwqe + 1), rwqe->num_sge,
-			   IB_ACCESS_LOCAL_WRITE);
+			   IB_ACCESS_LOCAL_WRITE, len);
 	if (st == IB_WC_SUCCESS && dst->len < len)
 		st = IB_WC_LOC_LEN_ERR;
 	if (st == IB_WC_SUCCESS) {

@@ -16,6 +16,7 @@ from pyverbs.pyverbs_error import PyverbsRDMAError
 from pyverbs.qp import QP, QPAttr, QPCap, QPInitAttr
 from pyverbs.wr import RecvWR
 
+from dmrtest import guest
 from dmrtest.verbs import ALL_ACCESS, EINVAL, OPS, ST, Endpoint, pair, pattern
 
 LOCAL_WRITE = af.IBV_ACCESS_LOCAL_WRITE
@@ -191,6 +192,13 @@ class ErrorTest(unittest.TestCase):
         self.assertEqual(swc.status, ST.IBV_WC_REM_OP_ERR)
         self.assertEqual((rwc.status, rwc.wr_id), (ST.IBV_WC_LOC_PROT_ERR, 4))
 
+    def test_receive_keys_are_checked_where_data_lands(self):
+        a, b = self.make_pair()
+        rwc = check_receive_keys_checked_where_data_lands(self, a, b)
+        # IBTA's status for a bad key where data lands (rxe says
+        # IBV_WC_LOC_QP_OP_ERR).
+        self.assertEqual(rwc.status, ST.IBV_WC_LOC_PROT_ERR)
+
     def test_rnr_with_no_retry_fails(self):
         a = Endpoint('dmr0')
         b = Endpoint('dmr0')
@@ -354,3 +362,53 @@ class StateMachineTest(unittest.TestCase):
                           attr.timeout), (5, 3, 12, 17))
         self.assertEqual(attr.qp_access_flags, ALL_ACCESS)
         self.assertEqual(attr.ah_attr.dgid, peer.gid.gid)
+
+
+def check_receive_keys_checked_where_data_lands(test, a, b):
+    """A receive WQE's scatter list is checked only where a message places
+    data, as rxe and hardware do (libfabric's shared receive contexts post
+    WQEs without keys for zero-length messages): a zero-length SEND
+    consumes a WQE with a bad key, a SEND that fits the first (good) entry
+    succeeds, and one byte more reaches the bad entry and fails. Returns
+    the receive completion of the failure."""
+    bad = b.sge(0, 64)
+    bad.lkey ^= 0x100
+    b.post_recv([bad], wr_id=6)
+    a.post_send(OPS.IBV_WR_SEND, [a.sge(0, 0)])
+    swc, = a.poll()
+    rwc, = b.poll()
+    test.assertEqual(swc.status, ST.IBV_WC_SUCCESS)
+    test.assertEqual((rwc.status, rwc.wr_id, rwc.byte_len),
+                     (ST.IBV_WC_SUCCESS, 6, 0))
+
+    data = pattern(64)
+    a.mr.write(data, 64)
+    b.post_recv([b.sge(0, 64), bad], wr_id=7)
+    a.post_send(OPS.IBV_WR_SEND, [a.sge(0, 64)])
+    a.poll_ok()
+    rwc, = b.poll()
+    test.assertEqual((rwc.status, rwc.wr_id, rwc.byte_len),
+                     (ST.IBV_WC_SUCCESS, 7, 64))
+    test.assertEqual(b.mr.read(64, 0), data)
+
+    b.post_recv([b.sge(0, 64), bad], wr_id=8)
+    a.post_send(OPS.IBV_WR_SEND, [a.sge(0, 65)])
+    swc, = a.poll()
+    rwc, = b.poll()
+    test.assertEqual(rwc.wr_id, 8)
+    test.assertNotEqual(rwc.status, ST.IBV_WC_SUCCESS)
+    test.assertNotEqual(swc.status, ST.IBV_WC_SUCCESS)
+    return rwc
+
+
+class RxeReceiveKeyTest(unittest.TestCase):
+    """The same rule on rxe, the reference: dmr is not stricter than it."""
+
+    def test_receive_keys_are_checked_where_data_lands_on_rxe(self):
+        with guest.rdma_link('rxe0', 'rxe', 'eth0'):
+            a, b = pair('rxe0', 'rxe0')
+            try:
+                check_receive_keys_checked_where_data_lands(self, a, b)
+            finally:
+                a.close()
+                b.close()

@@ -5,16 +5,21 @@
  * Objects and their locks. The rules, in the order a lock may be taken
  * while another is held (never the other way round):
  *
- *   dmr_devices_lock (dmr_main.c)
+ *   RTNL  ->  dmr_devices_lock (dmr_main.c)
  *   dmr_qp.sq_lock  ->  dmr_qp.rq_lock (of any QP)  ->  dmr_srq.lock
- *     ->  dma-buf reservation lock  ->  dmr_mem map lock (see dmr_mem.h)
+ *     ->  dma-buf reservation lock  ->  dmr_dmabuf.eventfd_lock
  *     ->  dmr_qp.post_lock, dmr_srq.post_lock, dmr_qp.state_lock,
- *         dmr_cq.lock (spinlocks, innermost)
+ *         dmr_cq.lock, dmr_io_atomic_lock (spinlocks, innermost)
+ *   dmr_qp.sq_lock  ->  dmr_devices_lock (a UD requester looks up the
+ *     device that owns a destination GID, and drops the lock before it
+ *     takes the responder's rq_lock)
+ *   dmr_dm_lock (dmr_dm.c) is a leaf: it guards a DM's list of exports
+ *     and is dropped before an export's reservation lock is taken.
  *
  * An sq_lock is never taken while an rq_lock is held, so a requester may
- * lock its own SQ and any responder's RQ, including its own. A requester
- * looks its destination up under dmr_devices_lock and drops it before it
- * takes a responder's lock.
+ * lock its own SQ and any responder's RQ, including its own. A dma-buf
+ * exporter's invalidate runs with the reservation lock held and takes
+ * only eventfd_lock of dmr's locks.
  *
  * Kernel consumers post from any context, atomic ones included (the MAD
  * layer posts under a spinlock with interrupts off): their post_send and

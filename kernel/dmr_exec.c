@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
 /*
- * The data engine. A doorbell (or a retry timer) runs the requester of a
- * QP: it takes the posted send WQEs in order and, for each, executes the
- * responder's side directly on the destination QP, which may belong to any
- * dmr device of the host. Work is done in process context, under the
+ * The data engine. A doorbell (for a process's QP), send_work (for a
+ * kernel consumer's QP) or a retry timer runs the requester of a QP: it
+ * takes the posted send WQEs in order and, for each, executes the
+ * responder's side directly on the destination QP, which may belong to
+ * any dmr device of the host. Work is done in process context, under the
  * requester's sq_lock and the responder's rq_lock (see dmr.h).
  *
  * Requester and responder are kept apart (dmr_req_* and dmr_resp_*), as

@@ -32,6 +32,7 @@
 #include <linux/iommu.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/swiotlb.h>
 #include <rdma/ib_umem.h>
 #include <rdma/uverbs_ioctl.h>
 #include <kunit/visibility.h>
@@ -195,6 +196,15 @@ static int dmr_dmabuf_map_cpu(struct dmr_dmabuf *d)
 	for_each_sgtable_dma_sg(sgt, sg, i) {
 		struct dmr_dmabuf_range *r = &d->ranges[d->nranges];
 
+		/*
+		 * A bounce buffer is a copy that only DMA syncs keep in step
+		 * with the buffer: the CPU must not use it in its place.
+		 */
+		if (sg_dma_is_swiotlb(sg)) {
+			dmr_warn_ratelimited(d->dev, "dma-buf mapping bounced through swiotlb\n");
+			dmr_dmabuf_unmap_cpu(d);
+			return -EOPNOTSUPP;
+		}
 		r->start = start;
 		r->len = sg_dma_len(sg);
 		err = dmr_dmabuf_map_range(d, dma_to_phys(dma_dev, sg_dma_address(sg)),
@@ -353,11 +363,16 @@ static const struct dma_buf_attach_ops dmr_dmabuf_attach_ops = {
 	.invalidate_mappings = dmr_dmabuf_invalidate,
 };
 
-/* dmr reaches the buffer by CPU: the DMA addresses must be physical. */
+/*
+ * dmr reaches the buffer by CPU: the DMA addresses must be physical and
+ * must be the buffer itself, not a bounce buffer (swiotlb).
+ */
 static bool dmr_dma_is_direct(struct device *dma_dev)
 {
 	struct iommu_domain *domain = iommu_get_domain_for_dev(dma_dev);
 
+	if (is_swiotlb_force_bounce(dma_dev))
+		return false;	/* every mapping would be a bounce buffer */
 	return !domain || domain->type == IOMMU_DOMAIN_IDENTITY;
 }
 
@@ -448,7 +463,7 @@ struct ib_mr *dmr_reg_user_mr_dmabuf(struct ib_pd *ibpd, u64 offset,
 		return ERR_PTR(-EOPNOTSUPP);
 	}
 	if (!dmr_dma_is_direct(dev->dma_dev)) {
-		dmr_warn_ratelimited(dev, "dma-buf MRs need %s without IOMMU translation\n",
+		dmr_warn_ratelimited(dev, "dma-buf MRs need %s without IOMMU translation or forced bouncing\n",
 				     dev_name(dev->dma_dev));
 		return ERR_PTR(-EOPNOTSUPP);
 	}

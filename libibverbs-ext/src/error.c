@@ -35,11 +35,11 @@ const char *ibvx_strerror(int err)
 	case EOPNOTSUPP:
 	case EPROTONOSUPPORT:
 	case ENOSYS:
-		return "not supported here: the device or kernel lacks the feature (dma-buf MRs need a device that has them, such as dmr: 'rdma link add dmr0 type dmr netdev eth0')";
+		return "not supported here: the device or kernel lacks the feature (dma-buf MRs need a device that has them, such as dmr: 'rdma link add dmr0 type dmr netdev eth0'; host-memory dma-bufs need CONFIG_UDMABUF or CONFIG_DMABUF_HEAPS_SYSTEM)";
 	case ENODEV:
-		return "no such device: check the PCI address (lspci -D) or the RDMA device name (rdma link)";
+		return "no such device: check the PCI address (lspci -D) or the RDMA device name (rdma link); from a dma-buf registration: the exporter refuses to map the buffer (VFIO while the device's memory decoding is off or it is being reset)";
 	case ENOENT:
-		return "the interface does not exist here: load the module that provides it (vfio-pci, udmabuf) or pick another path";
+		return "the interface does not exist here: bind the device to vfio-pci, or pick the other VFIO path (a no-IOMMU device has no cdev)";
 	case EBUSY:
 		return "the device is bound to another driver or in use: bind it to vfio-pci (driverctl or driver_override)";
 	case EACCES:

@@ -14,6 +14,8 @@ packages=(
 	# kernel build
 	build-essential ccache flex bison bc libelf-dev libssl-dev sparse
 	xz-utils curl patch
+	# libfabric build (its orig tarball has no configure script)
+	autoconf automake libtool
 	# rdma-core build (pyverbs included)
 	cmake ninja-build cython3 python3-dev pkgconf libnl-3-dev
 	libnl-route-3-dev libudev-dev libsystemd-dev

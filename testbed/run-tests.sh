@@ -21,7 +21,8 @@ log "results in $results"
 "$DMR_TOP/testbed/install-deps.sh"
 kbuild=$("$DMR_TOP/testbed/build-kernel.sh" "$flavour")
 rdma_build=$("$DMR_TOP/testbed/build-rdma-core.sh")
-host=$(build_host "$flavour" "$kbuild" "$rdma_build")
+libfabric=$("$DMR_TOP/testbed/build-libfabric.sh" "$rdma_build")
+host=$(build_host "$flavour" "$kbuild" "$rdma_build" "$libfabric")
 
 log "host-side tests (ctest)"
 ctest_status=0
@@ -34,8 +35,8 @@ guest_status=0
 DMR_KBUILD=$kbuild DMR_RDMA_BUILD=$rdma_build \
 	DMR_MODULE=$host/kernel/dmr.ko \
 	DMR_IBVX_LIB=$host/libibverbs-ext/libibverbs-ext.so.1 \
-	DMR_GUEST_BIN=$host/tests/guest \
-	DMR_GUEST_ENV="DMR_MODULE DMR_IBVX_LIB DMR_GUEST_BIN" \
+	DMR_GUEST_BIN=$host/tests/guest DMR_LIBFABRIC=$libfabric \
+	DMR_GUEST_ENV="DMR_MODULE DMR_IBVX_LIB DMR_GUEST_BIN DMR_LIBFABRIC" \
 	"$DMR_TOP/testbed/guest-run" --flavour "$flavour" \
 	--timeout "${DMR_TEST_TIMEOUT:-2400}" --rundir "$results/guest" \
 	-- "sh $DMR_TOP/testbed/guest-tests.sh $(printf '%q ' "$@")" || guest_status=$?

@@ -22,6 +22,8 @@ packages=(
 	# host-side tests
 	libgtest-dev g++ groff-base
 )
+# The benchmarks' plots (./dmr bench only: --bench).
+[ "${1:-}" = --bench ] && packages+=(python3-matplotlib)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
+/*
+ * Revocation latency: the time from the revoke trigger (clearing
+ * PCI_COMMAND_MEMORY of a VFIO device) until VFIO's wait for its
+ * importers returns, with N dma-buf MRs on the BAR and a writer thread
+ * RDMA-writing into them round-robin the whole time.
+ *
+ *   revoke_bench DEV PCI_ADDR N_MRS [CYCLES]
+ *
+ * Prints one line, times in microseconds:
+ *
+ *   revoke N_MRS MEDIAN_US MAX_US CYCLES WRITES_OK WRITES_FAILED
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <infiniband/ibverbs_ext.h>
+
+#include "rc_pair.h"
+
+#define BAR 2
+#define REGION (1 << 20)	/* the part of the BAR each MR covers */
+#define WRITE_LEN 4096
+
+static struct rc_pair pair;
+static struct ibv_mr *src, **dst;
+static int n_mrs;
+static atomic_bool stop;
+static atomic_ulong n_ok, n_err;
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void *writer(void *arg)
+{
+	enum ibv_wc_status st;
+	unsigned long seq;
+	uint64_t off;
+
+	for (seq = 0; !atomic_load(&stop); seq++) {
+		off = (seq * WRITE_LEN) % REGION;
+		st = rc_pair_write(&pair, src, off, WRITE_LEN, off,
+				   dst[seq % n_mrs]->rkey);
+		if (st == IBV_WC_SUCCESS) {
+			atomic_fetch_add(&n_ok, 1);
+		} else {
+			atomic_fetch_add(&n_err, 1);
+			rc_pair_reconnect(&pair);
+		}
+	}
+	return NULL;
+}
+
+/* Wait until the writer has had a write succeed again. */
+static void wait_for_traffic(int cycle)
+{
+	unsigned long ok = atomic_load(&n_ok);
+	int i;
+
+	for (i = 0; i < 10000 && atomic_load(&n_ok) == ok; i++)
+		usleep(1000);
+	if (atomic_load(&n_ok) == ok)
+		die("cycle %d: no write succeeded after the restore", cycle);
+}
+
+int main(int argc, char **argv)
+{
+	struct ibvx_range range = { 0, REGION };
+	struct ibvx_vfio *vfio;
+	pthread_t thread;
+	double *lat, t;
+	int i, cycles, fd;
+
+	if (argc < 4)
+		die("usage: %s DEV PCI_ADDR N_MRS [CYCLES]", argv[0]);
+	n_mrs = atoi(argv[3]);
+	cycles = argc > 4 ? atoi(argv[4]) : 20;
+	if (n_mrs < 1 || cycles < 1)
+		die("N_MRS and CYCLES must be positive");
+	if (ibvx_vfio_open(argv[2], IBVX_VFIO_ANY, &vfio) ||
+	    ibvx_vfio_bar_export(vfio, BAR, &range, 1, &fd))
+		die("VFIO: %s", ibvx_last_error());
+
+	rc_pair_open(&pair, argv[1]);
+	src = ibv_reg_mr(pair.pd, calloc(1, REGION), REGION,
+			 IBV_ACCESS_LOCAL_WRITE);
+	dst = calloc(n_mrs, sizeof(*dst));
+	lat = calloc(cycles, sizeof(*lat));
+	if (!src || !dst || !lat)
+		die("out of memory");
+	for (i = 0; i < n_mrs; i++) {
+		dst[i] = ibv_reg_dmabuf_mr(pair.pd, 0, REGION, 0, fd,
+					   IBV_ACCESS_LOCAL_WRITE |
+					   IBV_ACCESS_REMOTE_WRITE);
+		if (!dst[i])
+			die("MR %d: %m", i);
+	}
+
+	pthread_create(&thread, NULL, writer, NULL);
+	for (i = 0; i < cycles; i++) {
+		wait_for_traffic(i);
+		t = now_us();
+		if (ibvx_vfio_set_memory_enabled(vfio, false))
+			die("revoke: %s", ibvx_last_error());
+		lat[i] = now_us() - t;
+		usleep(1000);
+		if (ibvx_vfio_set_memory_enabled(vfio, true))
+			die("restore: %s", ibvx_last_error());
+	}
+	wait_for_traffic(cycles);
+	atomic_store(&stop, true);
+	pthread_join(thread, NULL);
+
+	qsort(lat, cycles, sizeof(*lat), cmp_double);
+	printf("revoke %d %.0f %.0f %d %lu %lu\n", n_mrs, lat[cycles / 2],
+	       lat[cycles - 1], cycles, atomic_load(&n_ok),
+	       atomic_load(&n_err));
+
+	for (i = 0; i < n_mrs; i++)
+		ibv_dereg_mr(dst[i]);
+	ibv_dereg_mr(src);
+	rc_pair_close(&pair);
+	close(fd);
+	ibvx_vfio_close(vfio);
+	return 0;
+}

@@ -36,7 +36,7 @@ DMR_KBUILD=$kbuild DMR_RDMA_BUILD=$rdma_build \
 	DMR_MODULE=$host/kernel/dmr.ko \
 	DMR_IBVX_LIB=$host/libibverbs-ext/libibverbs-ext.so.1 \
 	DMR_GUEST_BIN=$host/tests/guest DMR_LIBFABRIC=$libfabric \
-	DMR_GUEST_ENV="DMR_MODULE DMR_IBVX_LIB DMR_GUEST_BIN DMR_LIBFABRIC" \
+	DMR_GUEST_ENV="DMR_MODULE DMR_IBVX_LIB DMR_GUEST_BIN DMR_LIBFABRIC DMR_FUZZ_SEED DMR_FUZZ_SECONDS" \
 	"$DMR_TOP/testbed/guest-run" --flavour "$flavour" \
 	--timeout "${DMR_TEST_TIMEOUT:-2400}" --rundir "$results/guest" \
 	-- "sh $DMR_TOP/testbed/guest-tests.sh $(printf '%q ' "$@")" || guest_status=$?

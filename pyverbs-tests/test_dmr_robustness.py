@@ -1,0 +1,150 @@
+# SPDX-License-Identifier: (GPL-2.0 OR Linux-OpenIB)
+"""
+Hostile use of dmr: a seeded random-sequence tester of the whole user
+interface, processes killed with live objects (QPs mid-transfer, dma-buf
+MRs over a BAR that is being revoked), and module unload with devices and
+user objects present, again and again. Each test checks that the calls
+return (no hang), that the devices' resource counts come back to where
+they were (no leak of RDMA objects) and that the kernel said nothing bad;
+the test command also fails on any kernel report and scans kmemleak at
+the end of the run.
+
+DMR_FUZZ_SEED picks the tester's seed (default: a new one, printed);
+DMR_FUZZ_SECONDS its running time (default 60, for CI; run longer on
+demand: DMR_FUZZ_SECONDS=3600 ./dmr test -k Fuzz).
+"""
+import json
+import os
+import random
+import signal
+import subprocess
+import time
+import unittest
+
+import pytest
+
+from dmrtest import guest
+
+BAD_KERNEL_LOG = ('WARNING:', 'BUG:', 'Oops', 'general protection',
+                  'KASAN', 'kmemleak', 'INFO: task', 'circular locking')
+
+
+def prog(name):
+    return os.path.join(os.environ['DMR_GUEST_BIN'], name)
+
+
+def resources():
+    """{device: {pd, cq, qp, mr, srq, ...}} of the dmr devices."""
+    out = guest.sh('rdma -j resource show').stdout
+    return {row['ifname']: {k: v for k, v in row.items() if k != 'ifindex'}
+            for row in json.loads(out) if row['ifname'].startswith('dmr')}
+
+
+class Hostile(unittest.TestCase):
+    def setUp(self):
+        guest.ensure_dmr_links()
+        self.mark = guest.kernel_log_mark()
+        self.baseline = resources()
+
+    def assert_clean(self, timeout=30):
+        """Resource counts back to the baseline, nothing bad logged."""
+        deadline = time.time() + timeout
+        while resources() != self.baseline and time.time() < deadline:
+            time.sleep(0.2)
+        self.assertEqual(resources(), self.baseline)
+        log = guest.kernel_log_since(self.mark)
+        bad = [line for line in log if any(b in line for b in BAD_KERNEL_LOG)]
+        self.assertEqual(bad, [], '\n'.join(log[-50:]))
+
+
+class FuzzTest(Hostile):
+    def test_random_sequences_of_verbs(self):
+        seed = int(os.environ.get('DMR_FUZZ_SEED') or random.randrange(1, 2**63))
+        seconds = float(os.environ.get('DMR_FUZZ_SECONDS') or '60')
+        print(f'dmr_fuzz seed {seed} (DMR_FUZZ_SEED={seed} reproduces it)')
+        r = subprocess.run([prog('dmr_fuzz'), str(seed), str(seconds),
+                            'dmr0', 'dmr1'], text=True,
+                           timeout=seconds + 300, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        print(r.stdout[-3000:])
+        self.assertEqual(r.returncode, 0, f'seed {seed}:\n{r.stdout[-3000:]}')
+        self.assertIn('dmr_fuzz: done', r.stdout)
+        self.assert_clean()
+
+    def test_scribbling_on_the_shared_rings(self):
+        """A process that writes garbage into its rings (indices, WQEs,
+        CQEs) may crash itself; the kernel must stay clean and clean up."""
+        rnd = random.Random(int(os.environ.get('DMR_FUZZ_SEED') or 0) or None)
+        for _ in range(3):
+            seed = rnd.randrange(1, 2**63)
+            r = subprocess.run([prog('dmr_fuzz'), '--scribble', str(seed),
+                                '20', 'dmr0', 'dmr1'], text=True,
+                               timeout=300, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+            print(f'seed {seed}: exit {r.returncode}\n{r.stdout[-500:]}')
+            # Killed by its own bad memory accesses, or done: both fine.
+            self.assertIn(r.returncode, (0, -signal.SIGSEGV, -signal.SIGBUS,
+                                         -signal.SIGABRT), r.stdout[-2000:])
+            self.assert_clean()
+
+    def test_killed_in_the_middle(self):
+        """The tester killed at a random point, with everything alive."""
+        rnd = random.Random(int(os.environ.get('DMR_FUZZ_SEED') or 0) or None)
+        for _ in range(3):
+            seed = rnd.randrange(1, 2**63)
+            p = subprocess.Popen([prog('dmr_fuzz'), str(seed), '3600',
+                                  'dmr0', 'dmr1'], stdout=subprocess.DEVNULL)
+            time.sleep(rnd.uniform(1, 4))
+            p.send_signal(signal.SIGKILL)
+            # Process exit tears down every object: it must not hang.
+            p.wait(timeout=60)
+            self.assert_clean()
+
+
+class ProcessDeathTest(Hostile):
+    def test_killed_mid_transfer_while_the_bar_is_revoked(self):
+        """A writer RDMA-writing into a VFIO BAR dma-buf MR while the BAR
+        is revoked and restored again and again, killed at random points:
+        exit cleans up (the VFIO device's close revokes the dma-buf while
+        dmr destroys the MR), and the next user of the BAR works."""
+        addr = guest.ivshmem_addr()
+        guest.vfio_bind(addr)
+        bar = os.environ['DMR_BAR_FILE']
+        rnd = random.Random()
+        for _ in range(4):
+            p = subprocess.Popen([prog('dmabuf_revoke_stress'), addr, bar,
+                                  '100000'], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+            time.sleep(rnd.uniform(1.5, 4))
+            p.send_signal(signal.SIGKILL)
+            p.wait(timeout=60)
+            self.assert_clean()
+        r = subprocess.run([prog('dmabuf_revoke_stress'), addr, bar, '5'],
+                           text=True, timeout=300, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn('PASSED', r.stdout)
+
+
+class UnloadTest(unittest.TestCase):
+    def test_delete_and_unload_with_user_objects_again_and_again(self):
+        """rdma link delete and rmmod while a process has objects on the
+        devices (the tester, running): the process is cut off with
+        IBV_EVENT_DEVICE_FATAL, the module goes, loads again, five times."""
+        mark = guest.kernel_log_mark()
+        for i in range(5):
+            guest.ensure_dmr_links()
+            p = subprocess.Popen([prog('dmr_fuzz'), str(i + 1), '3600',
+                                  'dmr0', 'dmr1'], stdout=subprocess.DEVNULL)
+            time.sleep(1.5)
+            if i % 2:
+                guest.sh('rdma link delete dmr0')
+            # Bounded: a device that waited for its users would hang here.
+            guest.sh('rmmod dmr', timeout=120)
+            self.assertFalse(guest.module_loaded('dmr'))
+            p.send_signal(signal.SIGKILL)
+            p.wait(timeout=60)
+        guest.ensure_dmr_links()
+        log = guest.kernel_log_since(mark)
+        bad = [line for line in log if any(b in line for b in BAD_KERNEL_LOG)]
+        self.assertEqual(bad, [], '\n'.join(log[-50:]))

@@ -412,3 +412,62 @@ class RxeReceiveKeyTest(unittest.TestCase):
             finally:
                 a.close()
                 b.close()
+
+
+RIGHTS = (
+    (OPS.IBV_WR_RDMA_WRITE, af.IBV_ACCESS_REMOTE_WRITE),
+    (OPS.IBV_WR_RDMA_READ, af.IBV_ACCESS_REMOTE_READ),
+    (OPS.IBV_WR_ATOMIC_FETCH_AND_ADD, af.IBV_ACCESS_REMOTE_ATOMIC),
+)
+
+
+@pytest.mark.usefixtures('dmr_links')
+class AccessControlBothWaysTest(unittest.TestCase):
+    """Every remote right, between two devices in both directions: the
+    access works with the right and is refused without it, with the MR
+    untouched; the same for an rkey of the QP's PD against one of another
+    PD, and for the last byte of an MR against one byte past it."""
+
+    def pair(self, dev_a, dev_b, access):
+        a = Endpoint(dev_a)
+        b = Endpoint(dev_b, access=LOCAL_WRITE | access)
+        self.addCleanup(a.close)
+        self.addCleanup(b.close)
+        a.connect(b)
+        b.connect(a)
+        return a, b
+
+    def access(self, a, op, remote):
+        a.post_send(op, [a.sge(0, 8)], remote=remote, compare_add=1)
+        wc, = a.poll()
+        return wc.status
+
+    def test_rights_keys_and_ranges(self):
+        for dev_a, dev_b in (('dmr0', 'dmr1'), ('dmr1', 'dmr0')):
+            for op, right in RIGHTS:
+                for granted in (True, False):
+                    a, b = self.pair(dev_a, dev_b, right if granted else
+                                     ALL_ACCESS & ~right & ~LOCAL_WRITE)
+                    b.mr.write(pattern(4096, seed=1), 4096)
+                    st = self.access(a, op, b.remote())
+                    what = f'{dev_a}->{dev_b} {op} granted={granted}'
+                    if granted:
+                        self.assertEqual(st, ST.IBV_WC_SUCCESS, what)
+                    else:
+                        self.assertEqual(st, ST.IBV_WC_REM_ACCESS_ERR, what)
+                        self.assertEqual(b.mr.read(4096, 0),
+                                         pattern(4096, seed=1), what)
+
+            a, b = self.pair(dev_a, dev_b, ALL_ACCESS)
+            other = MR(PD(b.ctx), 4096, ALL_ACCESS)
+            self.addCleanup(other.close)
+            self.assertEqual(self.access(a, OPS.IBV_WR_RDMA_WRITE,
+                                         (other.buf, other.rkey)),
+                             ST.IBV_WC_REM_ACCESS_ERR)
+            a, b = self.pair(dev_a, dev_b, ALL_ACCESS)
+            self.assertEqual(self.access(a, OPS.IBV_WR_RDMA_WRITE,
+                                         b.remote(4096 - 8)),
+                             ST.IBV_WC_SUCCESS)
+            self.assertEqual(self.access(a, OPS.IBV_WR_RDMA_WRITE,
+                                         b.remote(4096 - 7)),
+                             ST.IBV_WC_REM_ACCESS_ERR)

@@ -96,42 +96,38 @@ def parse_row(out, size):
     return None
 
 
-def bandwidth(results):
-    port = 18600
-    for tool in BW_TOOLS:
+def perftest_rows(tools, sizes, first_port):
+    """(tool, device kind, size, result row) of every perftest run."""
+    port = first_port
+    for tool in tools:
         for kind, (dev, _) in DEVICES.items():
             gid = roce_v2_ipv4_gid(dev)
-            for size in BW_SIZES:
+            for size in sizes:
                 port += 1
                 out = perftest(tool, dev, gid, size, port)
                 row = out and parse_row(out, size)
-                if not row:
-                    continue
-                # #bytes #iterations BW-peak BW-average MsgRate[Mpps]:
-                # bytes per second from the message rate, free of perftest's
-                # idea of a megabyte.
-                bps = row[4] * 1e6 * size
-                results['bw'].append({'tool': tool, 'device': kind,
-                                      'size': size, 'bytes_per_s': bps})
-                log(f'{tool} {kind} {size} B: {bps / 1e6:.1f} MB/s')
+                if row:
+                    yield tool, kind, size, row
+
+
+def bandwidth(results):
+    for tool, kind, size, row in perftest_rows(BW_TOOLS, BW_SIZES, 18600):
+        # #bytes #iterations BW-peak BW-average MsgRate[Mpps]: bytes per
+        # second from the message rate, free of perftest's idea of a
+        # megabyte.
+        bps = row[4] * 1e6 * size
+        results['bw'].append({'tool': tool, 'device': kind, 'size': size,
+                              'bytes_per_s': bps})
+        log(f'{tool} {kind} {size} B: {bps / 1e6:.1f} MB/s')
 
 
 def latency(results):
-    port = 18800
-    for tool in LAT_TOOLS:
-        for kind, (dev, _) in DEVICES.items():
-            gid = roce_v2_ipv4_gid(dev)
-            for size in LAT_SIZES:
-                port += 1
-                out = perftest(tool, dev, gid, size, port)
-                row = out and parse_row(out, size)
-                if not row:
-                    continue
-                # #bytes #iterations t_min t_max t_typical t_avg ...
-                results['lat'].append({'tool': tool, 'device': kind,
-                                       'size': size, 'typical_us': row[4],
-                                       'avg_us': row[5], 'min_us': row[2]})
-                log(f'{tool} {kind} {size} B: {row[4]} us typical')
+    for tool, kind, size, row in perftest_rows(LAT_TOOLS, LAT_SIZES, 18800):
+        # #bytes #iterations t_min t_max t_typical t_avg ...
+        results['lat'].append({'tool': tool, 'device': kind, 'size': size,
+                               'typical_us': row[4], 'avg_us': row[5],
+                               'min_us': row[2]})
+        log(f'{tool} {kind} {size} B: {row[4]} us typical')
 
 
 def run_bin(name, *args):

@@ -27,6 +27,8 @@
 #include <infiniband/ibverbs_ext.h>
 #include <infiniband/verbs.h>
 
+#include "bench.h"
+
 #define BAR 2
 #define ACCESS (IBV_ACCESS_LOCAL_WRITE | IBV_ACCESS_REMOTE_WRITE | \
 		IBV_ACCESS_REMOTE_READ)
@@ -34,27 +36,6 @@
 static const size_t sizes[] = {
 	4096, 65536, 1 << 20, 16 << 20, 256 << 20, 1UL << 30,
 };
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* Fewer repetitions where one registration takes long. */
 static int reps_for(size_t size)

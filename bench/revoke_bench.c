@@ -22,6 +22,7 @@
 
 #include <infiniband/ibverbs_ext.h>
 
+#include "bench.h"
 #include "rc_pair.h"
 
 #define BAR 2
@@ -33,21 +34,6 @@ static struct ibv_mr *src, **dst;
 static int n_mrs;
 static atomic_bool stop;
 static atomic_ulong n_ok, n_err;
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static void *writer(void *arg)
 {
@@ -129,10 +115,9 @@ int main(int argc, char **argv)
 	atomic_store(&stop, true);
 	pthread_join(thread, NULL);
 
-	qsort(lat, cycles, sizeof(*lat), cmp_double);
-	printf("revoke %d %.0f %.0f %d %lu %lu\n", n_mrs, lat[cycles / 2],
-	       lat[cycles - 1], cycles, atomic_load(&n_ok),
-	       atomic_load(&n_err));
+	t = median(lat, cycles);	/* sorts: the maximum is last */
+	printf("revoke %d %.0f %.0f %d %lu %lu\n", n_mrs, t, lat[cycles - 1],
+	       cycles, atomic_load(&n_ok), atomic_load(&n_err));
 
 	for (i = 0; i < n_mrs; i++)
 		ibv_dereg_mr(dst[i]);

@@ -7,6 +7,9 @@
 #   run-tests.sh [PYTEST ARGS...]     e.g. run-tests.sh -k VfioBar
 #
 # DMR_FLAVOUR=fast runs the guest on the fast kernel instead.
+# DMR_FUZZ_SEED and DMR_FUZZ_SECONDS set the random tester's seed and time
+# (test_dmr_robustness.py); DMR_FABTESTS=1 runs the runfabtests suites on
+# the debug kernel too (slow).
 set -euo pipefail
 # Read the whole script before running it: editing it during a long run
 # must not change what this run executes.
@@ -36,7 +39,8 @@ DMR_KBUILD=$kbuild DMR_RDMA_BUILD=$rdma_build \
 	DMR_MODULE=$host/kernel/dmr.ko \
 	DMR_IBVX_LIB=$host/libibverbs-ext/libibverbs-ext.so.1 \
 	DMR_GUEST_BIN=$host/tests/guest DMR_LIBFABRIC=$libfabric \
-	DMR_GUEST_ENV="DMR_MODULE DMR_IBVX_LIB DMR_GUEST_BIN DMR_LIBFABRIC DMR_FUZZ_SEED DMR_FUZZ_SECONDS" \
+	DMR_GUEST_ENV="DMR_MODULE DMR_IBVX_LIB DMR_GUEST_BIN DMR_LIBFABRIC
+		DMR_FUZZ_SEED DMR_FUZZ_SECONDS DMR_FABTESTS" \
 	"$DMR_TOP/testbed/guest-run" --flavour "$flavour" \
 	--timeout "${DMR_TEST_TIMEOUT:-2400}" --rundir "$results/guest" \
 	-- "sh $DMR_TOP/testbed/guest-tests.sh $(printf '%q ' "$@")" || guest_status=$?

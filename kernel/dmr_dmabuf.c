@@ -196,15 +196,6 @@ static int dmr_dmabuf_map_cpu(struct dmr_dmabuf *d)
 	for_each_sgtable_dma_sg(sgt, sg, i) {
 		struct dmr_dmabuf_range *r = &d->ranges[d->nranges];
 
-		/*
-		 * A bounce buffer is a copy that only DMA syncs keep in step
-		 * with the buffer: the CPU must not use it in its place.
-		 */
-		if (sg_dma_is_swiotlb(sg)) {
-			dmr_warn_ratelimited(d->dev, "dma-buf mapping bounced through swiotlb\n");
-			dmr_dmabuf_unmap_cpu(d);
-			return -EOPNOTSUPP;
-		}
 		r->start = start;
 		r->len = sg_dma_len(sg);
 		err = dmr_dmabuf_map_range(d, dma_to_phys(dma_dev, sg_dma_address(sg)),
@@ -371,8 +362,13 @@ static bool dmr_dma_is_direct(struct device *dma_dev)
 {
 	struct iommu_domain *domain = iommu_get_domain_for_dev(dma_dev);
 
-	if (is_swiotlb_force_bounce(dma_dev))
-		return false;	/* every mapping would be a bounce buffer */
+	/*
+	 * A bounce buffer is a copy that only DMA syncs keep in step with the
+	 * buffer, and dma-direct bounces without marking the scatterlist: the
+	 * device must reach all memory and never be forced to bounce.
+	 */
+	if (is_swiotlb_force_bounce(dma_dev) || dma_addressing_limited(dma_dev))
+		return false;
 	return !domain || domain->type == IOMMU_DOMAIN_IDENTITY;
 }
 
@@ -463,7 +459,7 @@ struct ib_mr *dmr_reg_user_mr_dmabuf(struct ib_pd *ibpd, u64 offset,
 		return ERR_PTR(-EOPNOTSUPP);
 	}
 	if (!dmr_dma_is_direct(dev->dma_dev)) {
-		dmr_warn_ratelimited(dev, "dma-buf MRs need %s without IOMMU translation or forced bouncing\n",
+		dmr_warn_ratelimited(dev, "dma-buf MRs need %s to reach all memory without IOMMU translation or bouncing\n",
 				     dev_name(dev->dma_dev));
 		return ERR_PTR(-EOPNOTSUPP);
 	}

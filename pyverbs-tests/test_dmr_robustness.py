@@ -11,7 +11,8 @@ the end of the run.
 
 DMR_FUZZ_SEED picks the tester's seed (default: a new one, printed);
 DMR_FUZZ_SECONDS its running time (default 60, for CI; run longer on
-demand: DMR_FUZZ_SECONDS=3600 ./dmr test -k Fuzz).
+demand, with a guest timeout to match: DMR_FUZZ_SECONDS=3600
+DMR_TEST_TIMEOUT=5400 ./dmr test -k FuzzTest).
 """
 import json
 import os
@@ -94,6 +95,7 @@ class FuzzTest(Hostile):
             seed = rnd.randrange(1, 2**63)
             p = subprocess.Popen([prog('dmr_fuzz'), str(seed), '3600',
                                   'dmr0', 'dmr1'], stdout=subprocess.DEVNULL)
+            self.addCleanup(p.kill)
             time.sleep(rnd.uniform(1, 4))
             p.send_signal(signal.SIGKILL)
             # Process exit tears down every object: it must not hang.
@@ -115,6 +117,7 @@ class ProcessDeathTest(Hostile):
             p = subprocess.Popen([prog('dmabuf_revoke_stress'), addr, bar,
                                   '100000'], stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
+            self.addCleanup(p.kill)
             time.sleep(rnd.uniform(1.5, 4))
             p.send_signal(signal.SIGKILL)
             p.wait(timeout=60)
@@ -136,7 +139,11 @@ class UnloadTest(unittest.TestCase):
             guest.ensure_dmr_links()
             p = subprocess.Popen([prog('dmr_fuzz'), str(i + 1), '3600',
                                   'dmr0', 'dmr1'], stdout=subprocess.DEVNULL)
+            self.addCleanup(p.kill)
             time.sleep(1.5)
+            # The tester is running, with objects on both devices.
+            self.assertIsNone(p.poll())
+            self.assertTrue(all(r['ctx'] > 0 for r in resources().values()))
             if i % 2:
                 guest.sh('rdma link delete dmr0')
             # Bounded: a device that waited for its users would hang here.

@@ -17,8 +17,9 @@
  * queues it shares with the kernel (every writable mapping of its uverbs
  * device: ring headers with their indices, WQE and CQE slots), as a
  * hostile process would; it may then crash itself, but the kernel must
- * only ever see bad work requests, and say so with error completions. The caller checks the kernel log and the device's resource
- * counts afterwards; the same SEED replays the same sequence of calls
+ * only ever see bad work requests, and say so with error completions.
+ * The caller checks the kernel log and the device's resource counts
+ * afterwards; the same SEED replays the same sequence of calls
  * (timing aside). Prints one line per 10000 operations and a summary.
  */
 #define _GNU_SOURCE
@@ -106,17 +107,6 @@ static void count(int err)
 		ok_calls++;
 }
 
-/* Objects of a context that is closed are gone with it. */
-static void forget_ctx(int c)
-{
-	int k, i;
-
-	for (k = 0; k < NKINDS; k++)
-		for (i = 0; i < POOL; i++)
-			if (pool[k][i].p && pool[k][i].ctx == c)
-				pool[k][i].p = NULL;
-}
-
 static void op_pd(void)
 {
 	struct obj *o;
@@ -141,8 +131,9 @@ static void op_cq(void)
 	int c = pick(nctx);
 
 	if (pick(2) && (o = slot(CQ))) {
-		o->p = ibv_create_cq(ctx[c], (int)value(1 << 20), NULL, NULL,
-				     0);
+		/* Mostly small: a CQ of 2^20 entries is 64 MiB of ring. */
+		o->p = ibv_create_cq(ctx[c], pick(4) ? (int)(1 + pick(4096)) :
+				     (int)value(1 << 20), NULL, NULL, 0);
 		o->ctx = c;
 		count(!o->p);
 	} else if ((o = any(CQ))) {
@@ -173,7 +164,7 @@ static void op_srq(void)
 	struct ibv_srq_attr attr = {};
 
 	if (pick(2) && (o = slot(SRQ)) && (pd = any(PD))) {
-		init.attr.max_wr = value(16384);
+		init.attr.max_wr = pick(4) ? 1 + pick(256) : value(16384);
 		init.attr.max_sge = value(32);
 		init.attr.srq_limit = value(64);
 		o->p = ibv_create_srq(pd->p, &init);
@@ -208,8 +199,8 @@ static void op_create_qp(void)
 	init.send_cq = scq->p;
 	init.recv_cq = rcq->p;
 	init.srq = srq ? srq->p : NULL;
-	init.cap.max_send_wr = value(16384);
-	init.cap.max_recv_wr = value(16384);
+	init.cap.max_send_wr = pick(4) ? 1 + pick(256) : value(16384);
+	init.cap.max_recv_wr = pick(4) ? 1 + pick(256) : value(16384);
 	init.cap.max_send_sge = value(32);
 	init.cap.max_recv_sge = value(32);
 	init.cap.max_inline_data = value(512);
@@ -322,6 +313,15 @@ static void op_post(struct ibv_qp *qp)
 		swr.wr_id = rnd();
 		swr.opcode = pick(8) ? pick(11) : rnd();
 		swr.send_flags = pick(4) ? IBV_SEND_SIGNALED : rnd() & 0x3f;
+		/*
+		 * The provider copies inline data from the SGEs in the
+		 * process: made-up addresses would only crash the tester.
+		 */
+		if (swr.send_flags & IBV_SEND_INLINE)
+			for (i = 0; i < n; i++) {
+				sg[i].addr = (uintptr_t)buf + pick(BUF_SIZE / 2);
+				sg[i].length %= BUF_SIZE / 2;
+			}
 		swr.sg_list = sg;
 		swr.num_sge = n;
 		swr.imm_data = rnd();
@@ -429,8 +429,18 @@ static void op_mr(void)
 				ok_calls++;
 			}
 		} else if ((pd = any(PD))) {
+			int flags = rnd() & 7;
+
+			/*
+			 * libibverbs moves an MR to the context of the PD it
+			 * changes to, though the kernel looked the PD's handle
+			 * up in the MR's own context: with a PD of another
+			 * context the process would lose track of the MR.
+			 */
+			if (pd->ctx != o->ctx)
+				flags &= ~IBV_REREG_MR_CHANGE_PD;
 			off = pick(BUF_SIZE);
-			count(ibv_rereg_mr(o->p, rnd() & 7, pd->p, buf + off,
+			count(ibv_rereg_mr(o->p, flags, pd->p, buf + off,
 					   value(BUF_SIZE - off), access));
 		}
 	}
@@ -571,12 +581,48 @@ static void op_scribble(void)
 	scribbles++;
 }
 
-/* Close a context with whatever it still has, and open it again. */
+/*
+ * Destroy the objects of context @c (-1: of all contexts) in dependency
+ * order. What still fails (an object of another context in the way) is
+ * forgotten: it goes when its context is closed.
+ */
+static void destroy_objects(int c)
+{
+	static const enum kind order[] = { QP, AH, MR, SRQ, DM, CQ, PD };
+	unsigned int k;
+	int i;
+
+	for (k = 0; k < sizeof(order) / sizeof(order[0]); k++)
+		for (i = 0; i < POOL; i++) {
+			struct obj *o = &pool[order[k]][i];
+
+			if (!o->p || (c >= 0 && o->ctx != c))
+				continue;
+			switch (order[k]) {
+			case QP: ibv_destroy_qp(o->p); break;
+			case AH: ibv_destroy_ah(o->p); break;
+			case MR: ibv_dereg_mr(o->p); break;
+			case SRQ: ibv_destroy_srq(o->p); break;
+			case DM: ibv_free_dm(o->p); break;
+			case CQ: ibv_destroy_cq(o->p); break;
+			case PD: ibv_dealloc_pd(o->p); break;
+			default: break;
+			}
+			o->p = NULL;
+		}
+}
+
+/*
+ * Close a context and open it again. Its objects are destroyed first: a
+ * process's rings are mappings of its uverbs file, which keep the file -
+ * and every object of the context - alive until the process exits (the
+ * tests kill processes with everything alive instead).
+ */
 static void op_reopen(void)
 {
 	int c = pick(nctx);
 
-	forget_ctx(c);
+	destroy_objects(c);
 	ibv_close_device(ctx[c]);
 	ctx[c] = ibv_open_device(ctx_dev[c]);
 	if (!ctx[c]) {
@@ -587,33 +633,11 @@ static void op_reopen(void)
 
 static void destroy_all(void)
 {
-	int i, c;
+	int c;
 
-	/* In dependency order; what still fails goes with its context. */
-	for (i = 0; i < POOL; i++) {
-		if (pool[QP][i].p)
-			ibv_destroy_qp(pool[QP][i].p);
-		if (pool[AH][i].p)
-			ibv_destroy_ah(pool[AH][i].p);
-		if (pool[MR][i].p)
-			ibv_dereg_mr(pool[MR][i].p);
-	}
-	for (i = 0; i < POOL; i++) {
-		if (pool[SRQ][i].p)
-			ibv_destroy_srq(pool[SRQ][i].p);
-		if (pool[DM][i].p)
-			ibv_free_dm(pool[DM][i].p);
-	}
-	for (i = 0; i < POOL; i++) {
-		if (pool[CQ][i].p)
-			ibv_destroy_cq(pool[CQ][i].p);
-		if (pool[PD][i].p)
-			ibv_dealloc_pd(pool[PD][i].p);
-	}
-	for (c = 0; c < nctx; c++) {
-		forget_ctx(c);
+	destroy_objects(-1);
+	for (c = 0; c < nctx; c++)
 		ibv_close_device(ctx[c]);
-	}
 }
 
 int main(int argc, char **argv)

@@ -142,14 +142,15 @@ fetch_orig_tarball() {
 # Configure and build the userspace parts and the module for one kernel
 # flavour in $DMR_TOP/build/FLAVOUR; prints that directory.
 # $1: flavour, $2: kernel build dir, $3: rdma-core build dir,
-# $4: libfabric prefix (optional).
+# $4: libfabric prefix (optional: without it, the one configured before
+# stays, so that the demo and the benchmarks do not undo the tests').
 build_host() {
 	local dir=$DMR_TOP/build/$1 sparse
 
 	mkdir -p "$dir"
 	sparse=$("$DMR_TOP/testbed/build-sparse.sh")
 	cmake -S "$DMR_TOP" -B "$dir" -GNinja -DDMR_KBUILD="$2" \
-		-DDMR_RDMA_BUILD="$3" -DDMR_LIBFABRIC="${4:-}" \
+		-DDMR_RDMA_BUILD="$3" ${4:+-DDMR_LIBFABRIC="$4"} \
 		-DDMR_SPARSE="$sparse" >"$dir/configure.log" 2>&1 ||
 		die "cmake configure failed, see $dir/configure.log"
 	ninja -C "$dir" >"$dir/build.log" 2>&1 ||

@@ -14,6 +14,10 @@ mkdir -p /dev/pts /dev/shm 2>/dev/null
 mount -t devpts devpts /dev/pts
 mount -t tmpfs tmpfs /dev/shm
 mount -t tmpfs tmpfs /run
+# The guest gets its own /tmp; the host's stays reachable for a clone or
+# a build directory that lives there (bound back below).
+mkdir -p /run/dmr/hosttmp
+mount --bind /tmp /run/dmr/hosttmp
 mount -t tmpfs tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug
 mkdir -p /run/dmr/scratch
@@ -22,6 +26,18 @@ mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 scratch /run/dmr/scrat
 SCRATCH=/run/dmr/scratch
 export SCRATCH
 . "$SCRATCH/env"
+for dir in "$DMR_TOP" "${DMR_KBUILD:-}" "${DMR_RDMA_BUILD:-}" "${DMR_LIBFABRIC:-}"; do
+	case "$dir" in
+	/tmp/?*)
+		top=${dir#/tmp/}
+		top=${top%%/*}
+		if ! mountpoint -q "/tmp/$top"; then
+			mkdir -p "/tmp/$top"
+			mount --bind "/run/dmr/hosttmp/$top" "/tmp/$top"
+		fi
+		;;
+	esac
+done
 
 hostname dmr-guest
 ip link set lo up

@@ -23,7 +23,8 @@ from pyverbs.pyverbs_error import PyverbsRDMAError
 from pyverbs.qp import QP, QPAttr, QPCap, QPInitAttr
 from pyverbs.wr import RecvWR, SendWR, SGE
 
-from dmrtest.verbs import OPS, ST, WC, find_gid_index, open_context, pattern
+from dmrtest.verbs import (OPS, ST, WC, find_gid_index, open_context,
+                           pattern, poll_cq)
 
 GRH = 40
 QKEY = 0x11111111
@@ -74,15 +75,7 @@ class UDEndpoint:
         self.qp.post_send(wr)
 
     def poll(self, count=1, timeout=10):
-        wcs, deadline = [], time.time() + timeout
-        while len(wcs) < count:
-            n, got = self.cq.poll(count - len(wcs))
-            wcs += got[:n]
-            if not n:
-                if time.time() > deadline:
-                    raise TimeoutError(f'{len(wcs)} of {count} completions')
-                time.sleep(0.001)
-        return wcs
+        return poll_cq(self.cq, count, timeout)
 
     def no_completion(self, wait=0.3):
         time.sleep(wait)

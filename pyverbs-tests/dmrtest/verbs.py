@@ -153,16 +153,7 @@ class Endpoint:
 
     def poll(self, count=1, timeout=POLL_TIMEOUT):
         """Exactly @count completions, whatever their status."""
-        wcs = []
-        deadline = time.time() + timeout
-        while len(wcs) < count:
-            n, got = self.cq.poll(count - len(wcs))
-            wcs += got[:n]
-            if not n:
-                if time.time() > deadline:
-                    raise TimeoutError(f'{len(wcs)} of {count} completions')
-                time.sleep(0.001)
-        return wcs
+        return poll_cq(self.cq, count, timeout)
 
     def poll_ok(self, count=1):
         wcs = self.poll(count)
@@ -183,6 +174,20 @@ class Endpoint:
 
     def close(self):
         self.ctx.close()
+
+
+def poll_cq(cq, count=1, timeout=POLL_TIMEOUT):
+    """Exactly @count completions of @cq, whatever their status."""
+    wcs = []
+    deadline = time.time() + timeout
+    while len(wcs) < count:
+        n, got = cq.poll(count - len(wcs))
+        wcs += got[:n]
+        if not n:
+            if time.time() > deadline:
+                raise TimeoutError(f'{len(wcs)} of {count} completions')
+            time.sleep(0.001)
+    return wcs
 
 
 def pair(dev_a='dmr0', dev_b='dmr0', **kw):

@@ -108,25 +108,34 @@ void dmr_mem_init_kernel(struct dmr_mem *mem, void *base, u64 length)
 	mem->ops = &dmr_kernel_ops;
 }
 
-static void dmr_chunk_copy(const struct dmr_chunk *dst,
-			   const struct dmr_chunk *src, size_t n)
+/*
+ * MMIO to MMIO goes through a bounce buffer on the stack: its own function,
+ * so that the common cases do not pay for zeroing it (auto-var-init).
+ */
+static noinline void dmr_io_copy(void __iomem *dst, const void __iomem *src,
+				 size_t n)
 {
 	u8 bounce[256];
 	size_t done, step;
 
-	if (!dst->is_io && !src->is_io) {
-		memcpy(dst->va, src->va, n);
-	} else if (dst->is_io && !src->is_io) {
-		memcpy_toio(dst->io, src->va, n);
-	} else if (!dst->is_io && src->is_io) {
-		memcpy_fromio(dst->va, src->io, n);
-	} else {
-		for (done = 0; done < n; done += step) {
-			step = min(n - done, sizeof(bounce));
-			memcpy_fromio(bounce, src->io + done, step);
-			memcpy_toio(dst->io + done, bounce, step);
-		}
+	for (done = 0; done < n; done += step) {
+		step = min(n - done, sizeof(bounce));
+		memcpy_fromio(bounce, src + done, step);
+		memcpy_toio(dst + done, bounce, step);
 	}
+}
+
+static void dmr_chunk_copy(const struct dmr_chunk *dst,
+			   const struct dmr_chunk *src, size_t n)
+{
+	if (!dst->is_io && !src->is_io)
+		memcpy(dst->va, src->va, n);
+	else if (dst->is_io && !src->is_io)
+		memcpy_toio(dst->io, src->va, n);
+	else if (!dst->is_io && src->is_io)
+		memcpy_fromio(dst->va, src->io, n);
+	else
+		dmr_io_copy(dst->io, src->io, n);
 }
 
 /* A position in a list of segments, with its access bracket. */

@@ -41,6 +41,14 @@ def resources():
             for row in json.loads(out) if row['ifname'].startswith('dmr')}
 
 
+def raw_counts(out):
+    """{kind: (succeeded, calls)} from dmr_fuzz's "raw" summary line."""
+    line = next(l for l in out.splitlines() if l.startswith('dmr_fuzz: raw '))
+    words = line.split()[2:]
+    return {k: tuple(int(n) for n in v.split('/'))
+            for k, v in zip(words[::2], words[1::2])}
+
+
 class Hostile(unittest.TestCase):
     def setUp(self):
         guest.ensure_dmr_links()
@@ -70,6 +78,12 @@ class FuzzTest(Hostile):
         print(r.stdout[-3000:])
         self.assertEqual(r.returncode, 0, f'seed {seed}:\n{r.stdout[-3000:]}')
         self.assertIn('dmr_fuzz: done', r.stdout)
+        # The raw calls reached dmr: each kind was tried, and DMs were
+        # allocated, exported, mapped and freed through hand-made calls.
+        raw = raw_counts(r.stdout)
+        self.assertTrue(all(calls for _, calls in raw.values()), raw)
+        for kind in ('dm-alloc', 'dm-free', 'dm-export', 'mmap'):
+            self.assertGreater(raw[kind][0], 0, raw)
         self.assert_clean()
 
     def test_scribbling_on_the_shared_rings(self):

@@ -9,6 +9,9 @@
  * with QPs); random QP transitions; work requests with random opcodes,
  * flags, keys and ranges; dma-buf registrations with bad fds, offsets and
  * lengths; device memory; closing a context with everything still alive.
+ * A part of the operations bypasses libibverbs and the provider: hand-made
+ * ioctl, write and mmap calls on the uverbs file (dmr_fuzz_raw.c), with
+ * checks that one context never reaches another's objects.
  *
  *   dmr_fuzz [--scribble] SEED SECONDS DEV...
  *
@@ -21,6 +24,8 @@
  * The caller checks the kernel log and the device's resource counts
  * afterwards; the same SEED replays the same sequence of calls
  * (timing aside). Prints one line per 10000 operations and a summary.
+ * Exit status: 0 done, 2 set-up failed, 3 a violation (a call that had to
+ * fail succeeded; the line before says which).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,28 +42,19 @@
 #include <infiniband/ibverbs_ext.h>
 #include <infiniband/verbs.h>
 
-#define NCTX 4		/* two contexts on each of up to two devices */
-#define POOL 16
-#define BUF_SIZE (1 << 20)
+#include "dmr_fuzz.h"
 
-enum kind { PD, CQ, QP, SRQ, MR, AH, DM, NKINDS };
-
-struct obj {
-	void *p;
-	int ctx;
-};
-
-static struct ibv_context *ctx[NCTX];
+struct ibv_context *ctx[NCTX];
 static struct ibv_device *ctx_dev[NCTX];
-static int nctx;
-static struct obj pool[NKINDS][POOL];
-static int dmabuf_fd = -1, memfd = -1, other_fd = -1;
+int nctx;
+struct obj pool[NKINDS][POOL];
+int dmabuf_fd = -1, memfd = -1, other_fd = -1;
 static char *buf;
 static uint64_t rng;
-static unsigned long ops, ok_calls, scribbles;
-static int scribble;
+unsigned long ops, ok_calls, scribbles;
+int scribble;
 
-static uint64_t rnd(void)
+uint64_t rnd(void)
 {
 	/* xorshift64*: small, fast, reproducible from the seed. */
 	rng ^= rng >> 12;
@@ -67,13 +63,13 @@ static uint64_t rnd(void)
 	return rng * 2685821657736338717ULL;
 }
 
-static unsigned int pick(unsigned int n)
+unsigned int pick(unsigned int n)
 {
 	return n ? rnd() % n : 0;
 }
 
 /* A size or count: usually sane, sometimes a boundary, sometimes hostile. */
-static uint64_t value(uint64_t limit)
+uint64_t value(uint64_t limit)
 {
 	switch (pick(10)) {
 	case 0: return 0;
@@ -87,7 +83,7 @@ static uint64_t value(uint64_t limit)
 	}
 }
 
-static struct obj *any(enum kind k)
+struct obj *any(enum kind k)
 {
 	struct obj *o = &pool[k][pick(POOL)];
 
@@ -101,7 +97,7 @@ static struct obj *slot(enum kind k)
 	return o->p ? NULL : o;
 }
 
-static void count(int err)
+void count(int err)
 {
 	if (!err)
 		ok_calls++;
@@ -678,6 +674,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "no device\n");
 		return 2;
 	}
+	raw_init(ctx_dev[0]);
 	buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED || ibvx_udmabuf_alloc(BUF_SIZE, &dmabuf_fd, &memfd))
@@ -689,7 +686,7 @@ int main(int argc, char **argv)
 
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	do {
-		switch (pick(20)) {
+		switch (pick(24)) {
 		case 0: case 1: op_pd(); break;
 		case 2: case 3: op_cq(); break;
 		case 4: op_srq(); break;
@@ -704,6 +701,7 @@ int main(int argc, char **argv)
 			else if (!pick(50))
 				op_reopen();
 			break;
+		case 19: case 20: case 21: op_raw(); break;
 		default: {
 			/* Let queued work (RNR and transport retries) run. */
 			struct obj *cq = any(CQ);
@@ -723,7 +721,9 @@ int main(int argc, char **argv)
 		 (now.tv_nsec - start.tv_nsec) / 1e9 < seconds);
 
 	destroy_all();
+	raw_fini();
 	ibv_free_device_list(list);
+	raw_report();
 	printf("dmr_fuzz: done: seed %llu, %lu operations, %lu succeeded, %lu scribbles\n",
 	       seed, ops, ok_calls, scribbles);
 	return 0;

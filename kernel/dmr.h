@@ -103,6 +103,19 @@ struct dmr_dev {
 	atomic_t n_ah;
 };
 
+/*
+ * Count one more object against a device limit (the n_* counters above):
+ * false, with nothing counted, when @limit of them exist already.
+ */
+static inline bool dmr_count_get(atomic_t *count, int limit)
+{
+	if (atomic_inc_return(count) > limit) {
+		atomic_dec(count);
+		return false;
+	}
+	return true;
+}
+
 struct dmr_ucontext {
 	struct ib_ucontext ibuc;
 };

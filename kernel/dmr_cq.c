@@ -28,10 +28,8 @@ int dmr_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 		if (err)
 			return err;
 	}
-	if (atomic_inc_return(&dev->n_cq) > DMR_MAX_CQ) {
-		err = -ENOMEM;
-		goto err_count;
-	}
+	if (!dmr_count_get(&dev->n_cq, DMR_MAX_CQ))
+		return -ENOMEM;
 
 	/* Free-running indices tell a full ring from an empty one. */
 	nslots = dmr_ring_slots_for(attr->cqe);

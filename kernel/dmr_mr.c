@@ -48,10 +48,8 @@ struct dmr_mr *dmr_mr_alloc(struct dmr_dev *dev, struct ib_pd *ibpd,
 	if (!length || length > dev->ibdev.attrs.max_mr_size ||
 	    iova + length < iova)
 		return ERR_PTR(-EINVAL);
-	if (atomic_inc_return(&dev->n_mr) > DMR_MAX_MR) {
-		atomic_dec(&dev->n_mr);
+	if (!dmr_count_get(&dev->n_mr, DMR_MAX_MR))
 		return ERR_PTR(-ENOMEM);
-	}
 	mr = kzalloc_obj(*mr);
 	if (!mr) {
 		atomic_dec(&dev->n_mr);

@@ -240,10 +240,8 @@ int dmr_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		if (err)
 			return err;
 	}
-	if (atomic_inc_return(&dev->n_qp) > DMR_MAX_QP) {
-		err = -ENOMEM;
-		goto err_count;
-	}
+	if (!dmr_count_get(&dev->n_qp, DMR_MAX_QP))
+		return -ENOMEM;
 
 	qp->dev = dev;
 	refcount_set(&qp->ref, 1);

@@ -28,10 +28,8 @@ int dmr_create_srq(struct ib_srq *ibsrq, struct ib_srq_init_attr *init,
 		if (err)
 			return err;
 	}
-	if (atomic_inc_return(&dev->n_srq) > DMR_MAX_SRQ) {
-		err = -ENOMEM;
-		goto err_count;
-	}
+	if (!dmr_count_get(&dev->n_srq, DMR_MAX_SRQ))
+		return -ENOMEM;
 
 	mutex_init(&srq->lock);
 	spin_lock_init(&srq->post_lock);

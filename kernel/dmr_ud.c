@@ -72,10 +72,8 @@ int dmr_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init,
 		if (err)
 			return err;
 	}
-	if (atomic_inc_return(&dev->n_ah) > DMR_MAX_AH) {
-		atomic_dec(&dev->n_ah);
+	if (!dmr_count_get(&dev->n_ah, DMR_MAX_AH))
 		return -ENOMEM;
-	}
 	memcpy(av->dgid, grh->dgid.raw, sizeof(av->dgid));
 	av->flow_label = grh->flow_label;
 	av->sgid_index = grh->sgid_index;

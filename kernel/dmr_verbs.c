@@ -166,10 +166,8 @@ static int dmr_alloc_ucontext(struct ib_ucontext *ibuc, struct ib_udata *udata)
 	err = ib_is_udata_in_empty(udata);
 	if (err)
 		return err;
-	if (atomic_inc_return(&dev->n_ucontext) > DMR_MAX_UCONTEXT) {
-		atomic_dec(&dev->n_ucontext);
+	if (!dmr_count_get(&dev->n_ucontext, DMR_MAX_UCONTEXT))
 		return -ENOMEM;
-	}
 	return 0;
 }
 
@@ -191,10 +189,8 @@ static int dmr_alloc_pd(struct ib_pd *ibpd, struct ib_udata *udata)
 {
 	struct dmr_dev *dev = to_dmr_dev(ibpd->device);
 
-	if (atomic_inc_return(&dev->n_pd) > DMR_MAX_PD) {
-		atomic_dec(&dev->n_pd);
+	if (!dmr_count_get(&dev->n_pd, DMR_MAX_PD))
 		return -ENOMEM;
-	}
 	return 0;
 }
 

@@ -4,6 +4,7 @@ The dmr device as tools and applications see it: rdma link and
 ibv_devinfo, its attributes, its port following the netdev, device
 creation errors, and removal while a process holds objects.
 """
+import errno
 import ipaddress
 import select
 import subprocess
@@ -13,6 +14,9 @@ import unittest
 
 import pytest
 from pyverbs.device import Context
+from pyverbs.pd import PD
+from pyverbs.pyverbs_error import PyverbsRDMAError
+from pyverbs.srq import SRQ, SrqAttr, SrqInitAttr
 from pyverbs.libibverbs_enums import (IBV_LINK_LAYER_ETHERNET, ibv_atomic_cap,
                                       ibv_mtu, ibv_port_state)
 
@@ -111,6 +115,9 @@ class DeviceTest(unittest.TestCase):
 HOLDER = textwrap.dedent('''
     import sys
     from pyverbs.device import Context
+from pyverbs.pd import PD
+from pyverbs.pyverbs_error import PyverbsRDMAError
+from pyverbs.srq import SRQ, SrqAttr, SrqInitAttr
     from pyverbs.pd import PD
     from pyverbs.cq import CQ
     from pyverbs.mr import MR
@@ -137,6 +144,40 @@ def readline(proc, timeout):
 
 
 @pytest.mark.usefixtures('dmr_links')
+@pytest.mark.usefixtures('dmr_links')
+class LimitTest(unittest.TestCase):
+    """The device's advertised object limits hold: the object past the
+    limit fails with ENOMEM and leaves nothing behind, and freeing one
+    makes room again. SRQs stand for every counted kind: one helper,
+    dmr_count_get(), counts them all, and 4096 SRQs are quick to make."""
+
+    def fill(self, ctx, limit, create, kind):
+        """Create objects until refused; returns them and the errno."""
+        in_use = guest.resource_count('dmr0', kind)
+        objs = []
+        try:
+            while len(objs) <= limit:
+                objs.append(create())
+        except PyverbsRDMAError as e:
+            err = e.error_code
+        else:
+            err = None
+        self.assertEqual(err, errno.ENOMEM)
+        self.assertEqual(in_use + len(objs), limit)
+        self.assertEqual(guest.resource_count('dmr0', kind), limit)
+        return objs
+
+    def test_srq_limit(self):
+        with Context(name='dmr0') as ctx, PD(ctx) as pd:
+            limit = ctx.query_device().max_srq
+            attr = SrqInitAttr(SrqAttr(max_wr=1, max_sge=1))
+            srqs = self.fill(ctx, limit, lambda: SRQ(pd, attr), 'srq')
+            srqs.pop().close()
+            srqs.append(SRQ(pd, attr))
+            for srq in srqs:
+                srq.close()
+
+
 class RemovalTest(unittest.TestCase):
     def test_link_delete_with_live_objects_sends_device_fatal(self):
         proc = subprocess.Popen([sys.executable, '-c', HOLDER],

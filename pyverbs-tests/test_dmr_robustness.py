@@ -14,7 +14,6 @@ DMR_FUZZ_SECONDS its running time (default 60, for CI; run longer on
 demand, with a guest timeout to match: DMR_FUZZ_SECONDS=3600
 DMR_TEST_TIMEOUT=5400 ./dmr test -k FuzzTest).
 """
-import json
 import os
 import random
 import signal
@@ -34,11 +33,7 @@ def prog(name):
     return os.path.join(os.environ['DMR_GUEST_BIN'], name)
 
 
-def resources():
-    """{device: {pd, cq, qp, mr, srq, ...}} of the dmr devices."""
-    out = guest.sh('rdma -j resource show').stdout
-    return {row['ifname']: {k: v for k, v in row.items() if k != 'ifindex'}
-            for row in json.loads(out) if row['ifname'].startswith('dmr')}
+resources = guest.resource_counts
 
 
 def raw_counts(out):

@@ -66,6 +66,18 @@ def rdma_links():
     return {row['ifname']: row.get('netdev') for row in json.loads(out)}
 
 
+def resource_counts():
+    """{device: {pd, cq, qp, mr, srq, ctx, ...}} of the dmr devices, as
+    "rdma resource" counts them (kernel objects included)."""
+    out = sh('rdma -j resource show').stdout
+    return {row['ifname']: {k: v for k, v in row.items() if k != 'ifindex'}
+            for row in json.loads(out) if row['ifname'].startswith('dmr')}
+
+
+def resource_count(dev, kind):
+    return resource_counts()[dev][kind]
+
+
 @contextlib.contextmanager
 def rdma_link(name, kind, netdev):
     """An rdma link (rxe or dmr) that exists for the duration of the block."""

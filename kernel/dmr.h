@@ -304,7 +304,7 @@ int dmr_modify_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr,
 		   enum ib_srq_attr_mask mask, struct ib_udata *udata);
 int dmr_query_srq(struct ib_srq *ibsrq, struct ib_srq_attr *attr);
 int dmr_destroy_srq(struct ib_srq *ibsrq, struct ib_udata *udata);
-int dmr_srq_take(struct dmr_srq *srq, void *wqe);
+int dmr_srq_take(struct dmr_srq *srq, struct dmr_recv_wqe *wqe);
 
 /* dmr_mr.c */
 struct ib_mr *dmr_reg_user_mr(struct ib_pd *ibpd, u64 start, u64 length,

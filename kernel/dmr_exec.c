@@ -152,7 +152,7 @@ int dmr_qp_take_recv(struct dmr_qp *peer)
 	posted = dmr_queue_posted(q);
 	if (posted <= 0)
 		return posted ? posted : -EAGAIN;
-	memcpy(peer->recv_wqe, dmr_queue_head(q), q->stride);
+	dmr_queue_copy_recv(q, peer->recv_wqe);
 	dmr_queue_pop(q);
 	return 0;
 }
@@ -560,7 +560,7 @@ static void dmr_req_run(struct dmr_qp *qp)
 		return;
 	}
 	for (; posted > 0 && dmr_qp_state(qp) == IB_QPS_RTS; posted--) {
-		memcpy(wqe, dmr_queue_head(q), q->stride);
+		dmr_queue_copy_send(q, wqe);
 		if (dmr_qp_is_ud(qp)) {
 			/* Unreliable: no responder answer, no retries. */
 			st = dmr_ud_send(qp, wqe, &byte_len);

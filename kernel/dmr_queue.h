@@ -10,6 +10,8 @@
 #ifndef DMR_QUEUE_H
 #define DMR_QUEUE_H
 
+#include <linux/minmax.h>
+#include <linux/string.h>
 #include <linux/types.h>
 #include <asm/barrier.h>
 
@@ -58,6 +60,37 @@ static inline int dmr_queue_posted(const struct dmr_queue *q)
 static inline void *dmr_queue_head(const struct dmr_queue *q)
 {
 	return dmr_queue_slot(q, q->index);
+}
+
+/*
+ * Copy the oldest posted WQE into @wqe: its fixed part, then only as many
+ * bytes of SGEs or inline data as it says it has, bounded by the slot. A
+ * slot is sized for the largest WQE the queue allows (half a KiB for
+ * perftest's inline size) and a latency test posts 8 bytes. Whatever the
+ * process writes into the slot afterwards, the copy is what the caller
+ * checks and executes.
+ */
+static inline void dmr_queue_copy_send(const struct dmr_queue *q,
+				       struct dmr_send_wqe *wqe)
+{
+	const struct dmr_send_wqe *slot = dmr_queue_head(q);
+	u64 body;
+
+	memcpy(wqe, slot, sizeof(*wqe));
+	body = wqe->send_flags & DMR_SEND_INLINE ? wqe->inline_len :
+		(u64)wqe->num_sge * sizeof(struct dmr_sge);
+	memcpy(wqe + 1, slot + 1, min_t(u64, body, q->stride - sizeof(*wqe)));
+}
+
+static inline void dmr_queue_copy_recv(const struct dmr_queue *q,
+				       struct dmr_recv_wqe *wqe)
+{
+	const struct dmr_recv_wqe *slot = dmr_queue_head(q);
+	u64 body;
+
+	memcpy(wqe, slot, sizeof(*wqe));
+	body = (u64)wqe->num_sge * sizeof(struct dmr_sge);
+	memcpy(wqe + 1, slot + 1, min_t(u64, body, q->stride - sizeof(*wqe)));
 }
 
 static inline void dmr_queue_pop(struct dmr_queue *q)

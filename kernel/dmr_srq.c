@@ -107,7 +107,7 @@ int dmr_destroy_srq(struct ib_srq *ibsrq, struct ib_udata *udata)
  * -EAGAIN if the SRQ is empty. Raises IB_EVENT_SRQ_LIMIT_REACHED, once per
  * arming, when fewer WQEs than the limit remain.
  */
-int dmr_srq_take(struct dmr_srq *srq, void *wqe)
+int dmr_srq_take(struct dmr_srq *srq, struct dmr_recv_wqe *wqe)
 {
 	struct dmr_queue *q = &srq->ring;
 	struct ib_event ev;
@@ -121,7 +121,7 @@ int dmr_srq_take(struct dmr_srq *srq, void *wqe)
 		mutex_unlock(&srq->lock);
 		return -EAGAIN;
 	}
-	memcpy(wqe, dmr_queue_head(q), q->stride);
+	dmr_queue_copy_recv(q, wqe);
 	dmr_queue_pop(q);
 	if (srq->limit && posted - 1 < srq->limit) {
 		srq->limit = 0;

@@ -206,11 +206,18 @@ struct dmr_qp {
 	/* Attributes, as modify_qp set them (sgid_attr not held). */
 	struct ib_qp_attr attr;
 
-	/* Requester retries (RNR and transport), under @sq_lock. */
+	/* Requester retries (RNR and transport) and peer, under @sq_lock. */
 	struct delayed_work retry_work;
 	u8 rnr_retries_left;
 	u8 retries_left;
 	bool stalled;
+	/*
+	 * The device found to own the destination GID, in GID generation
+	 * @peer_gid_gen (dmr_gid_generation()); NULL: look again. Under
+	 * @sq_lock.
+	 */
+	struct dmr_dev *peer_gid_dev;
+	unsigned int peer_gid_gen;
 
 	/* Completes the SQ flush of an error raised by a responder. */
 	struct work_struct flush_work;
@@ -278,6 +285,9 @@ static inline bool dmr_qp_is_ud(const struct dmr_qp *qp)
 /* dmr_main.c */
 void dmr_dev_forget(struct dmr_dev *dev);
 bool dmr_dev_owns_gid(struct dmr_dev *dev, const union ib_gid *gid);
+int dmr_add_gid(const struct ib_gid_attr *attr, void **context);
+int dmr_del_gid(const struct ib_gid_attr *attr, void **context);
+unsigned int dmr_gid_generation(void);
 struct dmr_dev *dmr_dev_get_by_gid(const union ib_gid *gid);
 
 /* dmr_verbs.c */

@@ -111,19 +111,31 @@ enum ib_wc_status dmr_xfer_sges(struct dmr_xfer *x, struct dmr_dev *dev,
 /*
  * The responder of @qp's connection: the QP with the destination number,
  * on the dmr device that owns the destination GID. A reference is held.
+ * The GID lookup takes the GID table's lock with interrupts off, which is
+ * a tenth of a small RDMA WRITE's cost: its answer is kept for as long as
+ * no GID goes away. Under sq_lock.
  */
 static struct dmr_qp *dmr_req_find_peer(struct dmr_qp *qp)
 {
 	struct dmr_qp *peer = dmr_qp_get(qp->attr.dest_qp_num);
+	unsigned int gen;
 
 	if (!peer)
 		return NULL;
-	if (peer->ibqp.qp_type != IB_QPT_RC ||
-	    !dmr_dev_owns_gid(peer->dev, &qp->attr.ah_attr.grh.dgid)) {
-		dmr_qp_put(peer);
-		return NULL;
+	if (peer->ibqp.qp_type != IB_QPT_RC)
+		goto not_found;
+	gen = dmr_gid_generation();
+	if (qp->peer_gid_dev != peer->dev || qp->peer_gid_gen != gen) {
+		if (!dmr_dev_owns_gid(peer->dev, &qp->attr.ah_attr.grh.dgid))
+			goto not_found;
+		qp->peer_gid_dev = peer->dev;
+		qp->peer_gid_gen = gen;
 	}
 	return peer;
+
+not_found:
+	dmr_qp_put(peer);
+	return NULL;
 }
 
 /* Whether @peer accepts incoming requests (IBTA: RTR and later). */

@@ -514,6 +514,8 @@ int dmr_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		goto out;
 
 	dmr_apply_qp_attr(qp, attr, mask);
+	/* The destination may have changed: find its device again. */
+	qp->peer_gid_dev = NULL;
 	if (next == IB_QPS_RESET) {
 		cancel_delayed_work(&qp->retry_work);
 		dmr_qp_reset(qp);

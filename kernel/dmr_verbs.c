@@ -246,6 +246,7 @@ static const struct ib_device_ops dmr_dev_ops = {
 	.driver_id = RDMA_DRIVER_UNKNOWN,
 	.uverbs_abi_ver = DMR_UVERBS_ABI_VERSION,
 
+	.add_gid = dmr_add_gid,
 	.alloc_dm = dmr_alloc_dm,
 	.create_ah = dmr_create_ah,
 	.create_user_ah = dmr_create_ah,
@@ -259,6 +260,7 @@ static const struct ib_device_ops dmr_dev_ops = {
 	.dealloc_driver = dmr_dealloc_driver,
 	.dealloc_pd = dmr_dealloc_pd,
 	.dealloc_ucontext = dmr_dealloc_ucontext,
+	.del_gid = dmr_del_gid,
 	.dereg_mr = dmr_dereg_mr,
 	.destroy_cq = dmr_destroy_cq,
 	.destroy_qp = dmr_destroy_qp,

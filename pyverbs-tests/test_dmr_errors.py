@@ -4,6 +4,8 @@ Errors as the IBTA gives them: keys, ranges, access rights, RNR and
 transport retries, the error state and its flush completions, malformed
 requests, and what the responder sees in each case.
 """
+import ipaddress
+import time
 import unittest
 
 import pytest
@@ -17,7 +19,8 @@ from pyverbs.qp import QP, QPAttr, QPCap, QPInitAttr
 from pyverbs.wr import RecvWR
 
 from dmrtest import guest
-from dmrtest.verbs import ALL_ACCESS, EINVAL, OPS, ST, Endpoint, pair, pattern
+from dmrtest.verbs import (ALL_ACCESS, EINVAL, OPS, ST, Endpoint,
+                           find_gid_index, pair, pattern)
 
 LOCAL_WRITE = af.IBV_ACCESS_LOCAL_WRITE
 
@@ -238,6 +241,45 @@ class ErrorTest(unittest.TestCase):
         self.addCleanup(b.close)
         a.connect(b, dest_qpn=0xfffff0, retry_cnt=2, timeout=8)
         a.post_send(OPS.IBV_WR_SEND, [a.sge(0, 8)])
+        wc, = a.poll()
+        self.assertEqual(wc.status, ST.IBV_WC_RETRY_EXC_ERR)
+
+    def test_destination_gid_that_goes_away_is_retry_exceeded(self):
+        """A requester finds its responder by QP number on the device
+        that owns the destination GID, and keeps that answer until a GID
+        goes away: a write after the responder's IPv4 address (and with
+        it its GID) was deleted must get no answer. (The link-local GID
+        is the port's default GID, which stays without its address; and
+        the core resolves IPv4 GIDs of two devices on two subnets to no
+        route, so both ends are on dmr1.)"""
+        a = Endpoint('dmr1')
+        b = Endpoint('dmr1')
+        self.addCleanup(a.close)
+        self.addCleanup(b.close)
+        for e in (a, b):
+            e.gid_index = find_gid_index(e.ctx, link_local=False)
+            e.gid = e.ctx.query_gid(1, e.gid_index)
+        a.connect(b, retry_cnt=2, timeout=8)
+        b.connect(a)
+        a.post_send(OPS.IBV_WR_RDMA_WRITE, [a.sge(0, 8)], remote=b.remote())
+        a.poll_ok()
+
+        addr = guest.NETDEVS['eth1']
+        self.assertEqual(ipaddress.IPv6Address(b.gid.gid).ipv4_mapped,
+                         ipaddress.IPv4Interface(addr).ip)
+        guest.sh(f'ip addr del {addr} dev eth1')
+        self.addCleanup(guest.netdevs_up)
+
+        def gid_there():
+            try:
+                return b.ctx.query_gid(1, b.gid_index).gid == b.gid.gid
+            except PyverbsRDMAError:
+                return False
+        deadline = time.time() + 10
+        while gid_there():
+            self.assertLess(time.time(), deadline, 'the GID stayed')
+            time.sleep(0.1)
+        a.post_send(OPS.IBV_WR_RDMA_WRITE, [a.sge(0, 8)], remote=b.remote())
         wc, = a.poll()
         self.assertEqual(wc.status, ST.IBV_WC_RETRY_EXC_ERR)
 

@@ -130,6 +130,7 @@ struct dmr_cq {
 	struct dmr_queue ring;
 	u8 notify;			/* armed IB_CQ_SOLICITED / IB_CQ_NEXT_COMP */
 	bool overflow;
+	bool user;			/* a process's: @lock leaves IRQs on */
 };
 
 struct dmr_srq {
@@ -267,6 +268,12 @@ static inline struct dmr_qp *to_dmr_qp(struct ib_qp *ibqp)
 	return container_of(ibqp, struct dmr_qp, ibqp);
 }
 
+/* Written under state_lock; the data engine reads it at every WQE. */
+static inline enum ib_qp_state dmr_qp_state(struct dmr_qp *qp)
+{
+	return READ_ONCE(qp->state);
+}
+
 static inline struct dmr_mr *to_dmr_mr(struct ib_mr *ibmr)
 {
 	return container_of(ibmr, struct dmr_mr, ibmr);
@@ -377,7 +384,6 @@ void dmr_qp_sq_error(struct dmr_qp *qp);
 void dmr_qp_event(struct dmr_qp *qp, enum ib_event_type type);
 void dmr_qp_flush_sq(struct dmr_qp *qp);
 void dmr_qp_flush_rq(struct dmr_qp *qp);
-enum ib_qp_state dmr_qp_state(struct dmr_qp *qp);
 int dmr_qp_table_init(void);
 void dmr_qp_table_exit(void);
 

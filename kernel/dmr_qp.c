@@ -56,11 +56,6 @@ void dmr_qp_put(struct dmr_qp *qp)
 		complete(&qp->released);
 }
 
-enum ib_qp_state dmr_qp_state(struct dmr_qp *qp)
-{
-	return READ_ONCE(qp->state);
-}
-
 void dmr_qp_event(struct dmr_qp *qp, enum ib_event_type type)
 {
 	struct ib_qp *ibqp = &qp->ibqp;

@@ -144,7 +144,6 @@ def readline(proc, timeout):
 
 
 @pytest.mark.usefixtures('dmr_links')
-@pytest.mark.usefixtures('dmr_links')
 class LimitTest(unittest.TestCase):
     """The device's advertised object limits hold: the object past the
     limit fails with ENOMEM and leaves nothing behind, and freeing one
@@ -178,6 +177,7 @@ class LimitTest(unittest.TestCase):
                 srq.close()
 
 
+@pytest.mark.usefixtures('dmr_links')
 class RemovalTest(unittest.TestCase):
     def test_link_delete_with_live_objects_sends_device_fatal(self):
         proc = subprocess.Popen([sys.executable, '-c', HOLDER],

@@ -115,9 +115,6 @@ class DeviceTest(unittest.TestCase):
 HOLDER = textwrap.dedent('''
     import sys
     from pyverbs.device import Context
-from pyverbs.pd import PD
-from pyverbs.pyverbs_error import PyverbsRDMAError
-from pyverbs.srq import SRQ, SrqAttr, SrqInitAttr
     from pyverbs.pd import PD
     from pyverbs.cq import CQ
     from pyverbs.mr import MR

@@ -13,7 +13,7 @@
  * ioctl, write and mmap calls on the uverbs file (dmr_fuzz_raw.c), with
  * checks that one context never reaches another's objects.
  *
- *   dmr_fuzz [--scribble] SEED SECONDS DEV...
+ *   dmr_fuzz [--scribble] [--no-exports] SEED SECONDS DEV...
  *
  * Every call may fail; none may crash the process or the kernel, hang,
  * or leak. With --scribble the process also writes random bytes into the
@@ -21,6 +21,9 @@
  * device: ring headers with their indices, WQE and CQE slots), as a
  * hostile process would; it may then crash itself, but the kernel must
  * only ever see bad work requests, and say so with error completions.
+ * With --no-exports it exports no device memory as a dma-buf: a dma-buf
+ * holds the module that exported it, and the unload test unloads dmr
+ * under the running tester.
  * The caller checks the kernel log and the device's resource counts
  * afterwards; the same SEED replays the same sequence of calls
  * (timing aside). Prints one line per 10000 operations and a summary.
@@ -52,7 +55,7 @@ int dmabuf_fd = -1, memfd = -1, other_fd = -1;
 static char *buf;
 static uint64_t rng;
 unsigned long ops, ok_calls, scribbles;
-int scribble;
+int scribble, no_exports;
 
 uint64_t rnd(void)
 {
@@ -508,7 +511,7 @@ static void op_dm(void)
 		}
 		break;
 	case 3:
-		if (!dmrdv_export_dm(o->p, &fd)) {
+		if (!no_exports && !dmrdv_export_dm(o->p, &fd)) {
 			ok_calls++;
 			close(fd);
 		}
@@ -644,13 +647,18 @@ int main(int argc, char **argv)
 	struct timespec start, now;
 	int i, j, n;
 
-	if (argc > 1 && !strcmp(argv[1], "--scribble")) {
-		scribble = 1;
-		argv++;
-		argc--;
+	for (; argc > 1 && !strncmp(argv[1], "--", 2); argv++, argc--) {
+		if (!strcmp(argv[1], "--scribble")) {
+			scribble = 1;
+		} else if (!strcmp(argv[1], "--no-exports")) {
+			no_exports = 1;
+		} else {
+			argc = 0;
+			break;
+		}
 	}
 	if (argc < 4) {
-		fprintf(stderr, "usage: %s [--scribble] SEED SECONDS DEV...\n",
+		fprintf(stderr, "usage: %s [--scribble] [--no-exports] SEED SECONDS DEV...\n",
 			argv[0]);
 		return 2;
 	}

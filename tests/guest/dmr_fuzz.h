@@ -26,7 +26,7 @@ extern int nctx;
 extern struct obj pool[NKINDS][POOL];
 extern int dmabuf_fd, memfd, other_fd;
 extern unsigned long ops, ok_calls, scribbles;
-extern int scribble;
+extern int scribble, no_exports;
 
 uint64_t rnd(void);
 unsigned int pick(unsigned int n);

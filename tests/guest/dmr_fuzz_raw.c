@@ -522,10 +522,14 @@ void op_raw(void)
 		break;
 	case 3: case 4: raw_dm_alloc(); break;
 	case 5: raw_dm_free(); break;
-	case 6: case 7: raw_dm_export(raw->cmd_fd, some_handle(), 1); break;
+	case 6: case 7:
+		if (!no_exports)
+			raw_dm_export(raw->cmd_fd, some_handle(), 1);
+		break;
 	case 8:
 		handle = pool_target(DM, &fd);
-		raw_dm_export(fd, handle, 0);
+		if (!no_exports)
+			raw_dm_export(fd, handle, 0);
 		break;
 	case 9:
 		raw_random_method(pick(2) ? raw->cmd_fd :

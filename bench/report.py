@@ -57,17 +57,26 @@ def bandwidth_table(res, out):
 def latency_table(res, out):
     lat = by(res['lat'], 'tool', 'device', 'size')
     for tool in sorted({r['tool'] for r in res['lat']}):
-        out.append(f'\n### {tool} (microseconds, typical)\n')
-        out.append('| size | dmr | rxe | dmr/rxe |')
-        out.append('| ---: | ---: | ---: | ---: |')
+        out.append(f'\n### {tool} (microseconds, typical: median of the runs)\n')
+        out.append('| size | dmr | rxe | dmr/rxe | dmr runs | rxe runs |')
+        out.append('| ---: | ---: | ---: | ---: | ---: | ---: |')
         for size in sorted({r['size'] for r in res['lat'] if r['tool'] == tool}):
             d = lat.get((tool, 'dmr', size))
             r = lat.get((tool, 'rxe', size))
             cells = [size_str(size),
                      f"{d['typical_us']:.2f}" if d else '-',
                      f"{r['typical_us']:.2f}" if r else '-',
-                     f"{d['typical_us'] / r['typical_us']:.3f}" if d and r else '-']
+                     f"{d['typical_us'] / r['typical_us']:.3f}" if d and r else '-',
+                     runs_str(d), runs_str(r)]
             out.append('| ' + ' | '.join(cells) + ' |')
+
+
+def runs_str(row):
+    """The spread of a latency figure's runs: "min - max (n)"."""
+    if not row or 'runs_us' not in row:
+        return '-'
+    runs = row['runs_us']
+    return f'{min(runs):.2f} - {max(runs):.2f} ({len(runs)})'
 
 
 def registration_table(res, out):

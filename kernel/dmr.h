@@ -21,6 +21,10 @@
  * exporter's invalidate runs with the reservation lock held and takes
  * only eventfd_lock of dmr's locks.
  *
+ * Spinlocks that a kernel consumer's call may take turn interrupts off.
+ * The lock of a process's CQ is only ever taken in process context and
+ * leaves them on (dmr_cq.c; a lockdep class of its own).
+ *
  * Kernel consumers post from any context, atomic ones included (the MAD
  * layer posts under a spinlock with interrupts off): their post_send and
  * post_recv only write the ring under post_lock, and the requester of a

@@ -65,7 +65,7 @@ int dmr_create_cq(struct ib_cq *ibcq, const struct ib_cq_init_attr *attr,
 	/* Free-running indices tell a full ring from an empty one. */
 	nslots = dmr_ring_slots_for(attr->cqe);
 	spin_lock_init(&cq->lock);
-	cq->user = udata;
+	cq->user = !!udata;
 	if (cq->user)
 		lockdep_set_class(&cq->lock, &dmr_user_cq_lock_key);
 	err = dmr_queue_init(&cq->ring, udata, nslots, DMR_CQE_SIZE);

@@ -244,7 +244,7 @@ struct dmr_ah {
 
 struct dmr_mmap_entry {
 	struct rdma_user_mmap_entry rdma_entry;
-	void *addr;			/* vmalloc_user() memory */
+	void *addr;			/* dmr_user_alloc() memory */
 };
 
 static inline struct dmr_dev *to_dmr_dev(struct ib_device *ibdev)

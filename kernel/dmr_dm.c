@@ -25,7 +25,7 @@ MODULE_IMPORT_NS("DMA_BUF");
 struct dmr_dm {
 	struct ib_dm ibdm;
 	struct dmr_dev *dev;
-	void *buf;			/* vmalloc_user(), @size bytes */
+	void *buf;			/* dmr_user_alloc(), @size bytes */
 	size_t size;			/* page aligned */
 	struct page **pages;
 	struct rdma_user_mmap_entry *mmap;
@@ -169,7 +169,7 @@ struct ib_dm *dmr_alloc_dm(struct ib_device *ibdev, struct ib_ucontext *ibuc,
 	dm->dev = dev;
 	INIT_LIST_HEAD(&dm->exports);
 	dm->size = PAGE_ALIGN(attr->length);
-	dm->buf = vmalloc_user(dm->size);
+	dm->buf = dmr_user_alloc(dm->size);
 	dm->pages = kvmalloc_array(dm->size >> PAGE_SHIFT, sizeof(*dm->pages),
 				   GFP_KERNEL);
 	entry = kzalloc_obj(*entry);

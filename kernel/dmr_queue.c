@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
 /*
- * Rings shared with user space: allocation, mmap entries and the mmap
- * handler. The ring memory is vmalloc_user(), so it is zeroed and can be
- * mapped with remap_vmalloc_range(); the mapped pages hold their own
- * references, so freeing the ring while the process still maps it is safe.
+ * Memory shared with user space: rings and device memory, their mmap
+ * entries and the mmap handler. It is zeroed vmalloc memory, mapped page
+ * by page; the mapped pages hold their own references, so freeing the
+ * memory while the process still maps it is safe.
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -19,8 +19,25 @@ static struct dmr_mmap_entry *to_dmr_mmap(struct rdma_user_mmap_entry *e)
 }
 
 /*
+ * Zeroed memory for a process to map, charged to the memory cgroup of the
+ * calling task: a CQ's ring can be 64 MiB, device memory as large, and a
+ * cgroup's limit must hold against them. At the limit the call fails with
+ * ENOMEM rather than wake the OOM killer (__GFP_RETRY_MAYFAIL), and says
+ * nothing in the kernel log: the process asked for too much.
+ * (vmalloc_user() does not charge, and the allocator that takes both
+ * GFP_KERNEL_ACCOUNT and VM_USERMAP is not exported; dmr_mmap() maps the
+ * pages itself instead.)
+ */
+void *dmr_user_alloc(size_t size)
+{
+	return __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
+			 __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+}
+
+/*
  * Allocate a ring of @nslots slots of @stride bytes. With @udata, the ring
- * gets an mmap entry in the caller's ucontext.
+ * is a process's: it gets an mmap entry in the caller's ucontext, and its
+ * memory is charged to the caller's memory cgroup.
  */
 int dmr_queue_init(struct dmr_queue *q, struct ib_udata *udata, u32 nslots,
 		   u32 stride)
@@ -35,7 +52,7 @@ int dmr_queue_init(struct dmr_queue *q, struct ib_udata *udata, u32 nslots,
 	q->stride = stride;
 	q->index = 0;
 	q->size = PAGE_ALIGN(DMR_RING_HDR_SIZE + (size_t)nslots * stride);
-	q->hdr = vmalloc_user(q->size);
+	q->hdr = udata ? dmr_user_alloc(q->size) : vzalloc(q->size);
 	if (!q->hdr)
 		return -ENOMEM;
 	q->slots = (void *)q->hdr + DMR_RING_HDR_SIZE;
@@ -84,15 +101,32 @@ void dmr_queue_info(const struct dmr_queue *q, struct dmr_ring_info *info)
 	info->stride = q->stride;
 }
 
+/* Map the vmalloc memory at @addr into @vma, as remap_vmalloc_range(). */
+static int dmr_map_pages(struct vm_area_struct *vma, void *addr)
+{
+	unsigned long off;
+	int err;
+
+	for (off = 0; off < vma->vm_end - vma->vm_start; off += PAGE_SIZE) {
+		err = vm_insert_page(vma, vma->vm_start + off,
+				     vmalloc_to_page(addr + off));
+		if (err)
+			return err;
+	}
+	vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	return 0;
+}
+
 int dmr_mmap(struct ib_ucontext *ibuc, struct vm_area_struct *vma)
 {
 	struct rdma_user_mmap_entry *rdma_entry;
 	int err;
 
+	/* The core checked that the VMA is exactly the entry's size. */
 	rdma_entry = rdma_user_mmap_entry_get(ibuc, vma);
 	if (!rdma_entry)
 		return -EINVAL;
-	err = remap_vmalloc_range(vma, to_dmr_mmap(rdma_entry)->addr, 0);
+	err = dmr_map_pages(vma, to_dmr_mmap(rdma_entry)->addr);
 	rdma_user_mmap_entry_put(rdma_entry);
 	return err;
 }

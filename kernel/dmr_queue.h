@@ -22,7 +22,7 @@ struct ib_udata;
 struct rdma_user_mmap_entry;
 
 struct dmr_queue {
-	struct dmr_ring_hdr *hdr;	/* vmalloc_user(), mapped by the process */
+	struct dmr_ring_hdr *hdr;	/* vmalloc memory, mapped by a process */
 	void *slots;			/* (void *)hdr + DMR_RING_HDR_SIZE */
 	size_t size;			/* bytes allocated, page aligned */
 	u32 nslots;			/* a power of two */
@@ -151,6 +151,7 @@ static inline void dmr_queue_reset(struct dmr_queue *q)
 	smp_store_release(&q->hdr->consumer, 0);
 }
 
+void *dmr_user_alloc(size_t size);
 int dmr_queue_init(struct dmr_queue *q, struct ib_udata *udata, u32 nslots,
 		   u32 stride);
 void dmr_queue_cleanup(struct dmr_queue *q);

@@ -14,6 +14,7 @@ DMR_FUZZ_SECONDS its running time (default 60, for CI; run longer on
 demand, with a guest timeout to match: DMR_FUZZ_SECONDS=3600
 DMR_TEST_TIMEOUT=5400 ./dmr test -k FuzzTest).
 """
+import errno
 import os
 import random
 import signal
@@ -167,3 +168,41 @@ class UnloadTest(unittest.TestCase):
         log = guest.kernel_log_since(mark)
         bad = [line for line in log if any(b in line for b in BAD_KERNEL_LOG)]
         self.assertEqual(bad, [], '\n'.join(log[-50:]))
+
+
+class MemoryCgroupTest(unittest.TestCase):
+    """The rings and device memory dmr allocates for a process are
+    charged to the process's memory cgroup: a CQ's ring of 2^20 entries
+    is 64 MiB, and without the charge a process could take the machine's
+    memory through dmr whatever its limit."""
+
+    LIMIT = 256 << 20
+
+    def setUp(self):
+        guest.ensure_dmr_links()
+        self.cg = guest.memory_cgroup('dmr-memcg-test', self.LIMIT)
+        self.addCleanup(guest.remove_cgroup, self.cg)
+
+    def allocate(self, kind, count):
+        r = subprocess.run([prog('memcg_alloc'), self.cg, 'dmr0', kind,
+                            str(count)], text=True, timeout=300,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        return [line.split() for line in r.stdout.splitlines()]
+
+    def check(self, kind):
+        lines = self.allocate(kind, 8)
+        # The first allocation was charged its 64 MiB (later ones may
+        # have made the cgroup reclaim page cache on the way)...
+        ok = [int(n) for word, n in lines if word == 'ok']
+        self.assertTrue(ok, lines)
+        self.assertGreaterEqual(ok[0], 64 << 20, lines)
+        # ...so the limit stopped them, with ENOMEM, before 8 x 64 MiB.
+        self.assertLess(len(ok), self.LIMIT // (64 << 20) + 1, lines)
+        self.assertEqual(lines[-1], ['error', str(errno.ENOMEM)])
+
+    def test_cq_rings_are_charged_and_limited(self):
+        self.check('cq')
+
+    def test_device_memory_is_charged_and_limited(self):
+        self.check('dm')

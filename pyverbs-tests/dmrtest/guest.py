@@ -66,6 +66,27 @@ def rdma_links():
     return {row['ifname']: row.get('netdev') for row in json.loads(out)}
 
 
+CGROUP_ROOT = '/sys/fs/cgroup'
+
+
+def memory_cgroup(name, max_bytes):
+    """A child of the cgroup v2 root with the memory controller and
+    memory.max set to @max_bytes; returns its path."""
+    if not os.path.exists(f'{CGROUP_ROOT}/cgroup.controllers'):
+        sh(f'mount -t cgroup2 none {CGROUP_ROOT}')
+    sh(f'echo +memory > {CGROUP_ROOT}/cgroup.subtree_control')
+    path = f'{CGROUP_ROOT}/{name}'
+    os.makedirs(path, exist_ok=True)
+    with open(f'{path}/memory.max', 'w') as f:
+        f.write(str(max_bytes))
+    return path
+
+
+def remove_cgroup(path):
+    """Remove a cgroup whose processes have exited."""
+    os.rmdir(path)
+
+
 def resource_counts():
     """{device: {pd, cq, qp, mr, srq, ctx, ...}} of the dmr devices, as
     "rdma resource" counts them (kernel objects included)."""

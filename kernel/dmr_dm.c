@@ -227,7 +227,10 @@ int dmr_dealloc_dm(struct ib_dm *ibdm, struct uverbs_attr_bundle *attrs)
 		dmr_dm_revoke(e);
 		fput(e->dmabuf->file);
 	}
-	/* No mapping is left and none can be made: free the memory. */
+	/*
+	 * No new mapping can be made; pages a process still maps hold their
+	 * own references (dmr_mmap() inserted them), so free the memory.
+	 */
 	rdma_user_mmap_entry_remove(dm->mmap);
 	kvfree(dm->pages);
 	vfree(dm->buf);

@@ -107,30 +107,30 @@ static int is_live_raw_dm(uint64_t handle)
 	return 0;
 }
 
+/* The uverbs handle of a pool object of kind @k. */
+static uint64_t obj_handle(enum kind k, const struct obj *o)
+{
+	switch (k) {
+	case MR: return ((struct ibv_mr *)o->p)->handle;
+	case DM: return ((struct ibv_dm *)o->p)->handle;
+	case QP: return ((struct ibv_qp *)o->p)->handle;
+	default: abort();
+	}
+}
+
 /* A handle: of an object of any context, of a raw DM, or made up. */
 static uint64_t some_handle(void)
 {
+	static const enum kind kinds[] = { MR, DM, QP };
+	unsigned int n = pick(7);
 	struct obj *o;
 
-	switch (pick(7)) {
-	case 0:
-		if ((o = any(MR)))
-			return ((struct ibv_mr *)o->p)->handle;
-		break;
-	case 1:
-		if ((o = any(DM)))
-			return ((struct ibv_dm *)o->p)->handle;
-		break;
-	case 2:
-		if ((o = any(QP)))
-			return ((struct ibv_qp *)o->p)->handle;
-		break;
-	case 3:
-	case 4:
+	if (n < 3 && (o = any(kinds[n])))
+		return obj_handle(kinds[n], o);
+	if (n == 3 || n == 4)
 		return dms[pick(NDMS)].handle;
-	case 5:
+	if (n == 5)
 		return pick(64);
-	}
 	return value(UINT32_MAX);
 }
 
@@ -498,12 +498,7 @@ static uint64_t pool_target(enum kind k, int *fd)
 
 	if (o && pick(2)) {
 		*fd = ctx[o->ctx]->cmd_fd;
-		switch (k) {
-		case MR: return ((struct ibv_mr *)o->p)->handle;
-		case DM: return ((struct ibv_dm *)o->p)->handle;
-		case QP: return ((struct ibv_qp *)o->p)->handle;
-		default: break;
-		}
+		return obj_handle(k, o);
 	}
 	*fd = ctx[pick(nctx)]->cmd_fd;
 	return some_handle();

@@ -147,8 +147,9 @@ class LimitTest(unittest.TestCase):
     makes room again. SRQs stand for every counted kind: one helper,
     dmr_count_get(), counts them all, and 4096 SRQs are quick to make."""
 
-    def fill(self, ctx, limit, create, kind):
-        """Create objects until refused; returns them and the errno."""
+    def fill(self, limit, create, kind):
+        """Create objects of @kind until refused, which must be with
+        ENOMEM at @limit objects on dmr0; returns them."""
         in_use = guest.resource_count('dmr0', kind)
         objs = []
         try:
@@ -167,7 +168,7 @@ class LimitTest(unittest.TestCase):
         with Context(name='dmr0') as ctx, PD(ctx) as pd:
             limit = ctx.query_device().max_srq
             attr = SrqInitAttr(SrqAttr(max_wr=1, max_sge=1))
-            srqs = self.fill(ctx, limit, lambda: SRQ(pd, attr), 'srq')
+            srqs = self.fill(limit, lambda: SRQ(pd, attr), 'srq')
             srqs.pop().close()
             srqs.append(SRQ(pd, attr))
             for srq in srqs:

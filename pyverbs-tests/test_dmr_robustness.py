@@ -179,6 +179,10 @@ class MemoryCgroupTest(unittest.TestCase):
     LIMIT = 256 << 20
 
     def setUp(self):
+        if not os.path.exists('/sys/fs/cgroup'):
+            # testbed/kconfig: MEMCG is off until a kmemleak report of a
+            # test run with it is understood (see robustness.rst).
+            self.skipTest('the guest kernel has no memory controller')
         guest.ensure_dmr_links()
         self.cg = guest.memory_cgroup('dmr-memcg-test', self.LIMIT)
         self.addCleanup(guest.remove_cgroup, self.cg)

@@ -415,6 +415,7 @@ int dmr_post_srq_recv(struct ib_srq *ibsrq, const struct ib_recv_wr *wr,
 void dmr_retry_work(struct work_struct *work);
 void dmr_send_work(struct work_struct *work);
 void dmr_sq_process(struct dmr_qp *qp);
+int dmr_qp_doorbell(struct dmr_qp *qp);
 
 /* dmr_ud.c */
 int dmr_create_ah(struct ib_ah *ibah, struct rdma_ah_init_attr *init,

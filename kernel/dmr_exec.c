@@ -693,31 +693,44 @@ static int dmr_post_one_send(struct dmr_qp *qp, const struct ib_send_wr *wr)
 }
 
 /*
- * post_send: for a process, the doorbell (no WRs: the WQEs are already in
- * the mapped ring), which runs the requester here; for a kernel consumer,
- * in any context, WRs to put in the ring for send_work to run.
+ * Whether work may be posted to the send queue: from RTS on (in SQE and
+ * ERR the requester flushes it), not before.
+ */
+static bool dmr_qp_can_send(struct dmr_qp *qp)
+{
+	enum ib_qp_state state = dmr_qp_state(qp);
+
+	return state != IB_QPS_RESET && state != IB_QPS_INIT &&
+	       state != IB_QPS_RTR;
+}
+
+/*
+ * The doorbell of a process's send queue (DMR_IB_METHOD_QP_DOORBELL):
+ * execute the WQEs it put in its mapped ring, here in its system call.
+ */
+int dmr_qp_doorbell(struct dmr_qp *qp)
+{
+	if (!dmr_qp_can_send(qp))
+		return -EINVAL;
+	dmr_sq_process(qp);
+	return 0;
+}
+
+/*
+ * post_send, for a kernel consumer, in any context: WRs to put in the ring
+ * for send_work to run. A process posts in its mapped ring and rings
+ * dmr_qp_doorbell(); its POST_SEND command is refused.
  */
 int dmr_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,
 		  const struct ib_send_wr **bad_wr)
 {
 	struct dmr_qp *qp = to_dmr_qp(ibqp);
-	enum ib_qp_state state = dmr_qp_state(qp);
 	unsigned long flags;
 	int err = 0;
 
-	/* A process's WRs live in its ring: never read user pointers here. */
-	if (wr && ibqp->uobject) {
+	if (ibqp->uobject || !dmr_qp_can_send(qp)) {
 		*bad_wr = wr;
 		return -EINVAL;
-	}
-	if (state == IB_QPS_RESET || state == IB_QPS_INIT ||
-	    state == IB_QPS_RTR) {
-		*bad_wr = wr;
-		return -EINVAL;
-	}
-	if (ibqp->uobject) {
-		dmr_sq_process(qp);
-		return 0;
 	}
 	spin_lock_irqsave(&qp->post_lock, flags);
 	for (; wr; wr = wr->next) {

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <infiniband/cmd_ioctl.h>
+
 #include "dmr.h"
 
 struct dmr_create_qp_cmd_resp {
@@ -30,23 +32,18 @@ enum {
 	DMR_UD_QP_SEND_OPS = IBV_QP_EX_WITH_SEND | IBV_QP_EX_WITH_SEND_WITH_IMM,
 };
 
-/* Tell the kernel to execute the WQEs up to the producer index. */
+/*
+ * Tell the kernel to execute the WQEs up to the producer index. dmr's own
+ * method, not the POST_SEND command: the kernel's path for that command
+ * is made for WRs passed in the call and costs more.
+ */
 static int dmr_doorbell(struct ibv_qp *ibqp)
 {
-	struct ib_uverbs_post_send_resp resp;
-	struct ibv_post_send cmd = {};
+	DECLARE_COMMAND_BUFFER(cmd, UVERBS_OBJECT_QP, DMR_IB_METHOD_QP_DOORBELL,
+			       1);
 
-	cmd.hdr.command = IB_USER_VERBS_CMD_POST_SEND;
-	cmd.hdr.in_words = sizeof(cmd) / 4;
-	cmd.hdr.out_words = sizeof(resp) / 4;
-	cmd.response = (uintptr_t)&resp;
-	cmd.qp_handle = ibqp->handle;
-	cmd.wr_count = 0;
-	cmd.sge_count = 0;
-	cmd.wqe_size = sizeof(struct ib_uverbs_send_wr);
-	if (write(ibqp->context->cmd_fd, &cmd, sizeof(cmd)) != sizeof(cmd))
-		return errno;
-	return 0;
+	fill_attr_in_obj(cmd, DMR_IB_ATTR_QP_DOORBELL_HANDLE, ibqp->handle);
+	return execute_ioctl(ibqp->context, cmd);
 }
 
 /* Ask the kernel to flush the receive queue of a QP in the error state. */

@@ -2,10 +2,11 @@
 /*
  * dmr_fuzz's raw part: the kernel interface without libibverbs or the
  * provider in between, as a hostile process would use it. Hand-built
- * RDMA_VERBS_IOCTL calls of dmr's methods (MR query and eventfd, DM
- * allocation, export and free) with random, missing, oversized and
- * mistyped attributes, bad output pointers and bad headers; the doorbell
- * write() commands with random handles, counts and sizes; mmap() of the
+ * RDMA_VERBS_IOCTL calls of dmr's methods (QP doorbell, MR query and
+ * eventfd, DM allocation, export and free) with random, missing, oversized
+ * and mistyped attributes, bad output pointers and bad headers; the
+ * write() commands POST_SEND and POST_RECV with random handles, counts
+ * and sizes (POST_SEND must always fail); mmap() of the
  * uverbs file at random offsets, lengths and protections, mremap(), and
  * touching mappings after the DM behind them was freed.
  *
@@ -324,8 +325,10 @@ static void raw_random_method(int fd)
 }
 
 /*
- * The doorbells: POST_SEND and POST_RECV write() commands with random
- * handles, counts and sizes, and work requests of random bytes after them.
+ * The doorbells: dmr's QP doorbell method, and POST_SEND and POST_RECV
+ * write() commands with random handles, counts and sizes, and work
+ * requests of random bytes after them. POST_SEND must fail for every QP:
+ * a process rings its send queue with the method.
  */
 static void raw_doorbell(int fd, uint64_t handle, int on_raw)
 {
@@ -340,6 +343,17 @@ static void raw_doorbell(int fd, uint64_t handle, int on_raw)
 	unsigned int i;
 	ssize_t r;
 
+	if (pick(2)) {
+		struct raw_call c = {};
+
+		c.hdr.object_id = UVERBS_OBJECT_QP;
+		c.hdr.method_id = DMR_IB_METHOD_QP_DOORBELL;
+		add_attr(&c, DMR_IB_ATTR_QP_DOORBELL_HANDLE, 0, handle);
+		if (!raw_ioctl(fd, &c, R_DOORBELL) && on_raw)
+			violation("a doorbell succeeded on a context without QPs",
+				  handle);
+		return;
+	}
 	memset(&w, 0, sizeof(w));
 	w.hdr.command = cmds[pick(3)];
 	w.cmd.response = out_ptr(out_buf);
@@ -364,6 +378,8 @@ static void raw_doorbell(int fd, uint64_t handle, int on_raw)
 	if (r >= 0 && on_raw)
 		violation("a doorbell succeeded on a context without QPs",
 			  w.cmd.qp_handle);
+	if (r >= 0 && w.hdr.command == IB_USER_VERBS_CMD_POST_SEND)
+		violation("a POST_SEND command succeeded", w.cmd.qp_handle);
 }
 
 /* Touch every page of a mapping as far as its protection allows. */

@@ -194,6 +194,18 @@ struct dmr_mr_query_resp {
 	__aligned_u64 revokes;		/* times a mapping was refused */
 };
 
+/*
+ * The doorbell of a QP's send queue: the kernel executes the WQEs posted
+ * up to the ring's producer index, in this call.
+ */
+enum dmr_ib_qp_methods {
+	DMR_IB_METHOD_QP_DOORBELL = (1U << UVERBS_ID_NS_SHIFT),
+};
+
+enum dmr_ib_qp_doorbell_attrs {
+	DMR_IB_ATTR_QP_DOORBELL_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+};
+
 enum dmr_ib_mr_methods {
 	DMR_IB_METHOD_MR_QUERY = (1U << UVERBS_ID_NS_SHIFT),
 	DMR_IB_METHOD_MR_EVENTFD,

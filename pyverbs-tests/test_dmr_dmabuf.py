@@ -224,6 +224,40 @@ class ErrnoContractTest(unittest.TestCase):
         self.assertEqual(guest.sh('rdma -j resource show mr dev dmr0').stdout,
                          before)
 
+    def test_dma_device_that_cannot_reach_all_memory_is_eopnotsupp(self):
+        """dmr reaches a dma-buf through the DMA addresses its DMA device
+        gets; a device whose DMA mask misses memory would get bounce
+        buffers (swiotlb), which are copies, not the buffer."""
+        nics = [n for n in os.listdir('/sys/class/net')
+                if os.path.basename(os.path.realpath(
+                    f'/sys/class/net/{n}/device/driver')) == 'e1000']
+        self.assertEqual(len(nics), 1, 'testbed/guest-run adds one e1000')
+        pci = os.path.basename(os.path.realpath(
+            f'/sys/class/net/{nics[0]}/device'))
+        # The premise: a 32-bit mask, and guest memory above 4 GiB.
+        with open(f'/sys/bus/pci/devices/{pci}/dma_mask_bits') as f:
+            self.assertEqual(int(f.read()), 32)
+        with open('/proc/iomem') as f:
+            ram = [line.split()[0].split('-') for line in f
+                   if line.rstrip().endswith('System RAM')]
+        self.assertGreater(max(int(end, 16) for _, end in ram), 2**32)
+        with guest.rdma_link('dmre', 'dmr', nics[0]):
+            guest.wait_port_active(['dmre'])
+            # Ordinary MRs work: the CPU reaches them without the device.
+            ep = Endpoint('dmre')
+            try:
+                mark = guest.kernel_log_mark()
+                with self.assertRaises(PyverbsRDMAError) as cm:
+                    DmaBufMR(ep.pd, 4096, ALL_ACCESS, dmabuf=self.exp.fd)
+                self.assertEqual(cm.exception.error_code, errno.EOPNOTSUPP)
+                self.assertTrue(any(f'dma-buf MRs need {pci} to reach all memory'
+                                    in line
+                                    for line in guest.kernel_log_since(mark)))
+                # Refused before attaching: nothing is left on the buffer.
+                self.assertEqual(dmabuf.attachments(self.exp.fd), [])
+            finally:
+                ep.close()
+
     def test_device_without_a_pci_dma_device_is_eopnotsupp(self):
         guest.sh('ip link add dmrveth0 type veth peer name dmrveth1')
         self.addCleanup(guest.sh, 'ip link delete dmrveth0', check=False)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
 /*
  * dmr's own interfaces: uverbs ioctl methods in the driver's namespace
- * (the provider's dmrdv.h) and the driver attributes of "rdma resource
- * show mr -dd".
+ * (the send doorbell, and what the provider's dmrdv.h offers) and the
+ * driver attributes of "rdma resource show mr -dd".
  */
 #include <linux/dma-buf.h>
 #include <linux/eventfd.h>
@@ -124,7 +124,7 @@ ADD_UVERBS_ATTRIBUTES_SIMPLE(dmr_dm_alloc, UVERBS_OBJECT_DM,
 /*
  * The send queue's doorbell. Not the POST_SEND write command, which is
  * made for WRs passed in the call: it allocates, and copies a command and
- * a response, and took an eighth more time than this method.
+ * a response, and took a tenth more time than this method.
  */
 static int UVERBS_HANDLER(DMR_IB_METHOD_QP_DOORBELL)(struct uverbs_attr_bundle *attrs)
 {

@@ -5,6 +5,8 @@ transport retries, the error state and its flush completions, malformed
 requests, and what the responder sees in each case.
 """
 import ipaddress
+import os
+import subprocess
 import time
 import unittest
 
@@ -441,6 +443,21 @@ def check_receive_keys_checked_where_data_lands(test, a, b):
     test.assertNotEqual(rwc.status, ST.IBV_WC_SUCCESS)
     test.assertNotEqual(swc.status, ST.IBV_WC_SUCCESS)
     return rwc
+
+
+class DoorbellTest(unittest.TestCase):
+    """The send doorbell below the provider (tests/guest/doorbell_check):
+    dmr's method runs from RTS on and refuses a QP before it, and the
+    POST_SEND command, version 1's doorbell, is refused."""
+
+    def test_doorbell_method_and_post_send_refused(self):
+        guest.ensure_dmr_links()
+        prog = os.path.join(os.environ['DMR_GUEST_BIN'], 'doorbell_check')
+        r = subprocess.run([prog, 'dmr0'], text=True, timeout=120,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        print(r.stdout)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn('PASSED', r.stdout)
 
 
 class RxeReceiveKeyTest(unittest.TestCase):

@@ -23,6 +23,21 @@ class ModuleTest(unittest.TestCase):
         self.assertEqual(vermagic.split()[0], os.uname().release)
 
 
+class NicTest(unittest.TestCase):
+    def test_eth0_and_eth1_are_the_virtio_nics(self):
+        """The tests put dmr0 and dmr1 on eth0 and eth1, which must be the
+        virtio NICs (64-bit DMA); the e1000 comes after them, as the
+        kernel's link order (virtio_net before ethernet/) has it."""
+        drivers = {n: os.path.basename(os.path.realpath(
+                       f'/sys/class/net/{n}/device/driver'))
+                   for n in os.listdir('/sys/class/net')
+                   if os.path.exists(f'/sys/class/net/{n}/device')}
+        self.assertEqual(drivers.get('eth0'), 'virtio_net', drivers)
+        self.assertEqual(drivers.get('eth1'), 'virtio_net', drivers)
+        self.assertEqual(sorted(drivers.values()),
+                         ['e1000', 'virtio_net', 'virtio_net'], drivers)
+
+
 class RxeTest(unittest.TestCase):
     def test_rxe_link_is_listed_by_ibv_devinfo(self):
         with guest.rdma_link('rxe0', 'rxe', 'eth0'):

@@ -41,9 +41,9 @@ done
 
 hostname dmr-guest
 ip link set lo up
-# Every NIC up: the NICs share a QEMU hub, and a NIC that is down does not
-# take packets, which stalls the hub and with it the others' transmit
-# queues (NETDEV WATCHDOG).
+# Every NIC up: the virtio NICs share a QEMU hub, and a NIC that is down
+# does not take packets, which stalls the hub and with it the others'
+# transmit queues (NETDEV WATCHDOG).
 for nic in /sys/class/net/eth*; do
 	[ -e "$nic" ] && ip link set "${nic##*/}" up
 done

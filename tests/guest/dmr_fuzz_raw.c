@@ -5,8 +5,8 @@
  * RDMA_VERBS_IOCTL calls of dmr's methods (QP doorbell, MR query and
  * eventfd, DM allocation, export and free) with random, missing, oversized
  * and mistyped attributes, bad output pointers and bad headers; the
- * write() commands POST_SEND and POST_RECV with random handles, counts
- * and sizes (POST_SEND must always fail); mmap() of the
+ * write() commands POST_SEND, POST_RECV and POST_SRQ_RECV with random
+ * handles, counts and sizes (POST_SEND must always fail); mmap() of the
  * uverbs file at random offsets, lengths and protections, mremap(), and
  * touching mappings after the DM behind them was freed.
  *

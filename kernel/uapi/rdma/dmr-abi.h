@@ -18,7 +18,11 @@
 #include <linux/types.h>
 #include <rdma/ib_user_ioctl_cmds.h>
 
-#define DMR_UVERBS_ABI_VERSION 1
+/*
+ * 2: the send doorbell is DMR_IB_METHOD_QP_DOORBELL; the POST_SEND
+ * command, version 1's doorbell, is refused.
+ */
+#define DMR_UVERBS_ABI_VERSION 2
 
 /* Limits the kernel advertises and enforces. */
 #define DMR_MAX_SGE 32

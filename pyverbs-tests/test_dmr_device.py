@@ -87,6 +87,10 @@ class DeviceTest(unittest.TestCase):
             guest.sh('ip link set eth0 mtu 1500')
 
     def test_port_state_follows_the_netdev_with_events(self):
+        # eth0's IPv6 address goes through DAD again after "up", and until
+        # it is done its GID cannot be used: a QP connected by the next
+        # test would fail at RTR (ENETUNREACH). Wait for it here.
+        self.addCleanup(guest.netdevs_up)
         ctx, fd = open_context('dmr0')
         self.addCleanup(ctx.close)
         try:

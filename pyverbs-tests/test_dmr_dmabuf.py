@@ -228,9 +228,8 @@ class ErrnoContractTest(unittest.TestCase):
         """dmr reaches a dma-buf through the DMA addresses its DMA device
         gets; a device whose DMA mask misses memory would get bounce
         buffers (swiotlb), which are copies, not the buffer."""
-        nics = [n for n in os.listdir('/sys/class/net')
-                if os.path.basename(os.path.realpath(
-                    f'/sys/class/net/{n}/device/driver')) == 'e1000']
+        nics = [n for n, driver in guest.netdev_drivers().items()
+                if driver == 'e1000']
         self.assertEqual(len(nics), 1, 'testbed/guest-run adds one e1000')
         pci = os.path.basename(os.path.realpath(
             f'/sys/class/net/{nics[0]}/device'))

@@ -5,7 +5,6 @@ transport retries, the error state and its flush completions, malformed
 requests, and what the responder sees in each case.
 """
 import ipaddress
-import os
 import subprocess
 import time
 import unittest
@@ -452,8 +451,7 @@ class DoorbellTest(unittest.TestCase):
 
     def test_doorbell_method_and_post_send_refused(self):
         guest.ensure_dmr_links()
-        prog = os.path.join(os.environ['DMR_GUEST_BIN'], 'doorbell_check')
-        r = subprocess.run([prog, 'dmr0'], text=True, timeout=120,
+        r = subprocess.run([guest.program('doorbell_check'), 'dmr0'], text=True, timeout=120,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         print(r.stdout)
         self.assertEqual(r.returncode, 0, r.stdout)

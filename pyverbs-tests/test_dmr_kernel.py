@@ -61,7 +61,7 @@ class DeviceMemoryExportTest(unittest.TestCase):
         self.addCleanup(guest.sh, 'rmmod dmr_test_importer')
         addr = guest.ivshmem_addr()
         guest.vfio_bind(addr)
-        prog = os.path.join(os.environ['DMR_GUEST_BIN'], 'dm_export_check')
+        prog = guest.program('dm_export_check')
         r = subprocess.run([prog, addr], text=True, timeout=300,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         print(r.stdout)

@@ -160,7 +160,7 @@ class GuestProgramsTest(unittest.TestCase):
     """The C programs: dmrdv.h, and revocation under load."""
 
     def run_program(self, *args, timeout=900):
-        prog = os.path.join(os.environ['DMR_GUEST_BIN'], args[0])
+        prog = guest.program(args[0])
         addr = guest.ivshmem_addr()
         guest.vfio_bind(addr)
         r = subprocess.run([prog, addr, *args[1:]], text=True, timeout=timeout,

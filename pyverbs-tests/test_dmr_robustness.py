@@ -30,10 +30,6 @@ BAD_KERNEL_LOG = ('WARNING:', 'BUG:', 'Oops', 'general protection',
                   'KASAN', 'kmemleak', 'INFO: task', 'circular locking')
 
 
-def prog(name):
-    return os.path.join(os.environ['DMR_GUEST_BIN'], name)
-
-
 resources = guest.resource_counts
 
 
@@ -67,7 +63,7 @@ class FuzzTest(Hostile):
         seed = int(os.environ.get('DMR_FUZZ_SEED') or random.randrange(1, 2**63))
         seconds = float(os.environ.get('DMR_FUZZ_SECONDS') or '60')
         print(f'dmr_fuzz seed {seed} (DMR_FUZZ_SEED={seed} reproduces it)')
-        r = subprocess.run([prog('dmr_fuzz'), str(seed), str(seconds),
+        r = subprocess.run([guest.program('dmr_fuzz'), str(seed), str(seconds),
                             'dmr0', 'dmr1'], text=True,
                            timeout=seconds + 300, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT)
@@ -88,7 +84,7 @@ class FuzzTest(Hostile):
         rnd = random.Random(int(os.environ.get('DMR_FUZZ_SEED') or 0) or None)
         for _ in range(3):
             seed = rnd.randrange(1, 2**63)
-            r = subprocess.run([prog('dmr_fuzz'), '--scribble', str(seed),
+            r = subprocess.run([guest.program('dmr_fuzz'), '--scribble', str(seed),
                                 '20', 'dmr0', 'dmr1'], text=True,
                                timeout=300, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT)
@@ -103,7 +99,7 @@ class FuzzTest(Hostile):
         rnd = random.Random(int(os.environ.get('DMR_FUZZ_SEED') or 0) or None)
         for _ in range(3):
             seed = rnd.randrange(1, 2**63)
-            p = subprocess.Popen([prog('dmr_fuzz'), str(seed), '3600',
+            p = subprocess.Popen([guest.program('dmr_fuzz'), str(seed), '3600',
                                   'dmr0', 'dmr1'], stdout=subprocess.DEVNULL)
             self.addCleanup(p.kill)
             time.sleep(rnd.uniform(1, 4))
@@ -124,7 +120,7 @@ class ProcessDeathTest(Hostile):
         bar = os.environ['DMR_BAR_FILE']
         rnd = random.Random()
         for _ in range(4):
-            p = subprocess.Popen([prog('dmabuf_revoke_stress'), addr, bar,
+            p = subprocess.Popen([guest.program('dmabuf_revoke_stress'), addr, bar,
                                   '100000'], stdout=subprocess.DEVNULL,
                                  stderr=subprocess.DEVNULL)
             self.addCleanup(p.kill)
@@ -132,7 +128,7 @@ class ProcessDeathTest(Hostile):
             p.send_signal(signal.SIGKILL)
             p.wait(timeout=60)
             self.assert_clean()
-        r = subprocess.run([prog('dmabuf_revoke_stress'), addr, bar, '5'],
+        r = subprocess.run([guest.program('dmabuf_revoke_stress'), addr, bar, '5'],
                            text=True, timeout=300, stdout=subprocess.PIPE,
                            stderr=subprocess.STDOUT)
         self.assertEqual(r.returncode, 0, r.stdout)
@@ -149,7 +145,7 @@ class UnloadTest(unittest.TestCase):
             guest.ensure_dmr_links()
             # No dma-bufs of dmr's own: each holds the module, and rmmod
             # rightly refuses while one is open.
-            p = subprocess.Popen([prog('dmr_fuzz'), '--no-exports',
+            p = subprocess.Popen([guest.program('dmr_fuzz'), '--no-exports',
                                   str(i + 1), '3600', 'dmr0', 'dmr1'],
                                  stdout=subprocess.DEVNULL)
             self.addCleanup(p.kill)
@@ -188,7 +184,7 @@ class MemoryCgroupTest(unittest.TestCase):
         self.addCleanup(guest.remove_cgroup, self.cg)
 
     def allocate(self, kind, count):
-        r = subprocess.run([prog('memcg_alloc'), self.cg, 'dmr0', kind,
+        r = subprocess.run([guest.program('memcg_alloc'), self.cg, 'dmr0', kind,
                             str(count)], text=True, timeout=300,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         self.assertEqual(r.returncode, 0, r.stdout)

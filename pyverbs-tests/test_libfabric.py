@@ -192,7 +192,7 @@ class FabtestsTest(unittest.TestCase):
 @pytest.mark.usefixtures('dmr_links')
 class MrDmabufTest(unittest.TestCase):
     def fi_dmabuf_rma(self, *args):
-        prog = os.path.join(os.environ['DMR_GUEST_BIN'], 'fi_dmabuf_rma')
+        prog = guest.program('fi_dmabuf_rma')
         if not os.path.exists(prog):
             pytest.skip('fi_dmabuf_rma not built (no libfabric)')
         r = subprocess.run(f'{ENV} {prog} {IP0} "verbs;ofi_rxm" ' +

@@ -28,10 +28,7 @@ class NicTest(unittest.TestCase):
         """The tests put dmr0 and dmr1 on eth0 and eth1, which must be the
         virtio NICs (64-bit DMA); the e1000 comes after them, as the
         kernel's link order (virtio_net before ethernet/) has it."""
-        drivers = {n: os.path.basename(os.path.realpath(
-                       f'/sys/class/net/{n}/device/driver'))
-                   for n in os.listdir('/sys/class/net')
-                   if os.path.exists(f'/sys/class/net/{n}/device')}
+        drivers = guest.netdev_drivers()
         self.assertEqual(drivers.get('eth0'), 'virtio_net', drivers)
         self.assertEqual(drivers.get('eth1'), 'virtio_net', drivers)
         self.assertEqual(sorted(drivers.values()),

@@ -66,6 +66,19 @@ def rdma_links():
     return {row['ifname']: row.get('netdev') for row in json.loads(out)}
 
 
+def program(name):
+    """The path of a C test program of tests/guest (DMR_GUEST_BIN)."""
+    return os.path.join(os.environ['DMR_GUEST_BIN'], name)
+
+
+def netdev_drivers():
+    """{netdev: driver name} of the netdevs that have a device."""
+    return {n: os.path.basename(os.path.realpath(
+                f'/sys/class/net/{n}/device/driver'))
+            for n in os.listdir('/sys/class/net')
+            if os.path.exists(f'/sys/class/net/{n}/device')}
+
+
 CGROUP_ROOT = '/sys/fs/cgroup'
 
 

@@ -189,6 +189,12 @@ struct dmr_qp {
 	struct completion released;
 	/* Number in the QP table: ibqp.qp_num, but for the GSI QP (1). */
 	u32 index;
+	/*
+	 * The context of the process that created it, NULL for a kernel
+	 * QP: the only context whose doorbell may name it. Only compared,
+	 * never followed: the context outlives its QPs.
+	 */
+	struct ib_ucontext *uctx;
 
 	struct mutex sq_lock;		/* SQ consumer, requester state */
 	struct mutex rq_lock;		/* RQ consumer, responder state */
@@ -382,6 +388,7 @@ int dmr_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		 struct ib_qp_init_attr *init);
 int dmr_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata);
 struct dmr_qp *dmr_qp_get(u32 qpn);
+struct dmr_qp *dmr_qp_get_owned(u32 qpn, struct ib_ucontext *uctx);
 void dmr_qp_put(struct dmr_qp *qp);
 void dmr_qp_error(struct dmr_qp *qp, bool rq_locked);
 void dmr_qp_sq_error(struct dmr_qp *qp);

@@ -124,21 +124,40 @@ ADD_UVERBS_ATTRIBUTES_SIMPLE(dmr_dm_alloc, UVERBS_OBJECT_DM,
 /*
  * The send queue's doorbell. Not the POST_SEND write command, which is
  * made for WRs passed in the call: it allocates, and copies a command and
- * a response, and took a tenth more time than this method.
+ * a response, and took a tenth more time than this method. The QP is
+ * named by its number, not by a uobject handle: the handle's lookup,
+ * lock and reference are on the path of every send before its data
+ * moves, and the QP table (dmr_qp_get_owned()) answers the same question,
+ * including whose QP it is, for less. Without an object attribute the
+ * core takes no lock on the QP: our reference holds off its destruction
+ * (dmr_destroy_qp() waits for it), and the caller's context cannot go
+ * away during the call (the core lets running methods finish before it
+ * destroys a context, and the file is held).
  */
 static int UVERBS_HANDLER(DMR_IB_METHOD_QP_DOORBELL)(struct uverbs_attr_bundle *attrs)
 {
-	struct ib_qp *ibqp = uverbs_attr_get_obj(attrs,
-						 DMR_IB_ATTR_QP_DOORBELL_HANDLE);
+	struct ib_ucontext *uctx = ib_uverbs_get_ucontext(attrs);
+	struct dmr_qp *qp;
+	u32 qpn;
+	int err;
 
-	return dmr_qp_doorbell(to_dmr_qp(ibqp));
+	if (IS_ERR(uctx))
+		return PTR_ERR(uctx);
+	err = uverbs_copy_from(&qpn, attrs, DMR_IB_ATTR_QP_DOORBELL_QPN);
+	if (err)
+		return err;
+	qp = dmr_qp_get_owned(qpn, uctx);
+	if (!qp)
+		return -EINVAL;
+	err = dmr_qp_doorbell(qp);
+	dmr_qp_put(qp);
+	return err;
 }
 
 DECLARE_UVERBS_NAMED_METHOD(DMR_IB_METHOD_QP_DOORBELL,
-			    UVERBS_ATTR_IDR(DMR_IB_ATTR_QP_DOORBELL_HANDLE,
-					    UVERBS_OBJECT_QP,
-					    UVERBS_ACCESS_READ,
-					    UA_MANDATORY));
+			    UVERBS_ATTR_PTR_IN(DMR_IB_ATTR_QP_DOORBELL_QPN,
+					       UVERBS_ATTR_TYPE(u32),
+					       UA_MANDATORY));
 
 ADD_UVERBS_METHODS(dmr_qp,
 		   UVERBS_OBJECT_QP,

@@ -50,6 +50,22 @@ struct dmr_qp *dmr_qp_get(u32 qpn)
 	return qp;
 }
 
+/*
+ * The QP numbered @qpn if the process context @uctx created it, with a
+ * reference; NULL for any other QP, a kernel QP, or no QP, alike, so a
+ * process learns nothing of other processes' QPs.
+ */
+struct dmr_qp *dmr_qp_get_owned(u32 qpn, struct ib_ucontext *uctx)
+{
+	struct dmr_qp *qp = dmr_qp_get(qpn);
+
+	if (qp && qp->uctx != uctx) {
+		dmr_qp_put(qp);
+		qp = NULL;
+	}
+	return qp;
+}
+
 void dmr_qp_put(struct dmr_qp *qp)
 {
 	if (refcount_dec_and_test(&qp->ref))
@@ -239,6 +255,9 @@ int dmr_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		return -ENOMEM;
 
 	qp->dev = dev;
+	if (udata)
+		qp->uctx = &rdma_udata_to_drv_context(udata, struct dmr_ucontext,
+						      ibuc)->ibuc;
 	refcount_set(&qp->ref, 1);
 	init_completion(&qp->released);
 	mutex_init(&qp->sq_lock);

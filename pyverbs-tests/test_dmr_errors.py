@@ -446,8 +446,11 @@ def check_receive_keys_checked_where_data_lands(test, a, b):
 
 class DoorbellTest(unittest.TestCase):
     """The send doorbell below the provider (tests/guest/doorbell_check):
-    dmr's method runs from RTS on and refuses a QP before it, and the
-    POST_SEND command, version 1's doorbell, is refused."""
+    dmr's method runs from RTS on and refuses a QP before it; it names the
+    QP by number and accepts only the calling context's own QPs (another
+    context's, in RTS, is refused both ways, and so is every other number
+    around them); the POST_SEND command, version 1's doorbell, is
+    refused."""
 
     def test_doorbell_method_and_post_send_refused(self):
         guest.ensure_dmr_links()

@@ -35,14 +35,15 @@ enum {
 /*
  * Tell the kernel to execute the WQEs up to the producer index. dmr's own
  * method, not the POST_SEND command: the kernel's path for that command
- * is made for WRs passed in the call and costs more.
+ * is made for WRs passed in the call and costs more. The QP is named by
+ * its number, which the kernel finds for less than a handle.
  */
 static int dmr_doorbell(struct ibv_qp *ibqp)
 {
 	DECLARE_COMMAND_BUFFER(cmd, UVERBS_OBJECT_QP, DMR_IB_METHOD_QP_DOORBELL,
 			       1);
 
-	fill_attr_in_obj(cmd, DMR_IB_ATTR_QP_DOORBELL_HANDLE, ibqp->handle);
+	fill_attr_in_uint32(cmd, DMR_IB_ATTR_QP_DOORBELL_QPN, ibqp->qp_num);
 	return execute_ioctl(ibqp->context, cmd);
 }
 

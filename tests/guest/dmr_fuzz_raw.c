@@ -324,6 +324,64 @@ static void raw_random_method(int fd)
 	raw_ioctl(fd, &c, R_OTHER);
 }
 
+/* A QP number: of a live QP of any context, or made up. */
+static uint32_t some_qpn(void)
+{
+	struct obj *o = any(QP);
+
+	if (o && pick(2))
+		return ((struct ibv_qp *)o->p)->qp_num;
+	switch (pick(3)) {
+	case 0: return pick(64);
+	case 1: return value(1U << 24);
+	default: return rnd();
+	}
+}
+
+/* Whether QP number @qpn is a live QP of the context of file @fd. */
+static int fd_owns_qpn(int fd, uint32_t qpn)
+{
+	struct ibv_qp *qp;
+	int i;
+
+	for (i = 0; i < POOL; i++) {
+		qp = pool[QP][i].p;
+		if (qp && qp->qp_num == qpn &&
+		    ctx[pool[QP][i].ctx]->cmd_fd == fd)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * dmr's doorbell method on file @fd with a QP number. It may only work
+ * for a QP of @fd's own context: the number it rang is read back from the
+ * call, which raw_ioctl() may have damaged.
+ */
+static void raw_doorbell_method(int fd)
+{
+	struct raw_call c = {};
+	uint32_t qpn;
+	unsigned int i;
+
+	c.hdr.object_id = UVERBS_OBJECT_QP;
+	c.hdr.method_id = DMR_IB_METHOD_QP_DOORBELL;
+	add_attr(&c, DMR_IB_ATTR_QP_DOORBELL_QPN, pick(8) ? 4 : value(16),
+		 some_qpn());
+	if (raw_ioctl(fd, &c, R_DOORBELL))
+		return;
+	for (i = 0; i < c.hdr.num_attrs; i++) {
+		if (c.attrs[i].attr_id != DMR_IB_ATTR_QP_DOORBELL_QPN)
+			continue;
+		qpn = (uint32_t)c.attrs[i].data;
+		if (c.attrs[i].len != 4 || !fd_owns_qpn(fd, qpn))
+			violation("a doorbell worked on a QP number its context does not own",
+				  qpn);
+		return;
+	}
+	violation("a doorbell worked without a QP number", 0);
+}
+
 /*
  * The doorbells: dmr's QP doorbell method, and POST_SEND and POST_RECV
  * write() commands with random handles, counts and sizes, and work
@@ -344,14 +402,7 @@ static void raw_doorbell(int fd, uint64_t handle, int on_raw)
 	ssize_t r;
 
 	if (pick(2)) {
-		struct raw_call c = {};
-
-		c.hdr.object_id = UVERBS_OBJECT_QP;
-		c.hdr.method_id = DMR_IB_METHOD_QP_DOORBELL;
-		add_attr(&c, DMR_IB_ATTR_QP_DOORBELL_HANDLE, 0, handle);
-		if (!raw_ioctl(fd, &c, R_DOORBELL) && on_raw)
-			violation("a doorbell succeeded on a context without QPs",
-				  handle);
+		raw_doorbell_method(fd);
 		return;
 	}
 	memset(&w, 0, sizeof(w));

@@ -21,8 +21,10 @@
 /*
  * 2: the send doorbell is DMR_IB_METHOD_QP_DOORBELL; the POST_SEND
  * command, version 1's doorbell, is refused.
+ * 3: the doorbell names its QP by number (DMR_IB_ATTR_QP_DOORBELL_QPN),
+ * not by handle.
  */
-#define DMR_UVERBS_ABI_VERSION 2
+#define DMR_UVERBS_ABI_VERSION 3
 
 /* Limits the kernel advertises and enforces. */
 #define DMR_MAX_SGE 32
@@ -200,14 +202,16 @@ struct dmr_mr_query_resp {
 
 /*
  * The doorbell of a QP's send queue: the kernel executes the WQEs posted
- * up to the ring's producer index, in this call.
+ * up to the ring's producer index, in this call. The QP is named by its
+ * QP number (a u32); a number that is not a QP of the calling context
+ * gets EINVAL.
  */
 enum dmr_ib_qp_methods {
 	DMR_IB_METHOD_QP_DOORBELL = (1U << UVERBS_ID_NS_SHIFT),
 };
 
 enum dmr_ib_qp_doorbell_attrs {
-	DMR_IB_ATTR_QP_DOORBELL_HANDLE = (1U << UVERBS_ID_NS_SHIFT),
+	DMR_IB_ATTR_QP_DOORBELL_QPN = (1U << UVERBS_ID_NS_SHIFT),
 };
 
 enum dmr_ib_mr_methods {

@@ -17,7 +17,10 @@
  *     and is dropped before an export's reservation lock is taken.
  *
  * An sq_lock is never taken while an rq_lock is held, so a requester may
- * lock its own SQ and any responder's RQ, including its own. A dma-buf
+ * lock its own SQ and any responder's RQ, including its own. The QP
+ * table's SRCU read section (dmr_qp_read_lock()) is taken outside or
+ * inside any of these; dmr_destroy_qp() waits for it holding no dmr lock,
+ * and nothing waits for it from inside one. A dma-buf
  * exporter's invalidate runs with the reservation lock held and takes
  * only eventfd_lock of dmr's locks.
  *
@@ -181,12 +184,18 @@ struct dmr_xfer {
 	u64 len;
 };
 
+/*
+ * A QP is laid out in three parts, by who writes them. A small message is
+ * a handful of cache lines moving between the CPUs of its two ends, and
+ * a line that both ends write moves twice per message: the fields that
+ * requesters on other CPUs read must not share a line with those this
+ * QP's own requester writes for every message.
+ */
 struct dmr_qp {
 	struct ib_qp ibqp;
+
+	/* Written when the QP is created or modified; read by every message. */
 	struct dmr_dev *dev;
-	/* Lookups from other QPs' requesters hold references. */
-	refcount_t ref;
-	struct completion released;
 	/* Number in the QP table: ibqp.qp_num, but for the GSI QP (1). */
 	u32 index;
 	/*
@@ -195,17 +204,8 @@ struct dmr_qp {
 	 * never followed: the context outlives its QPs.
 	 */
 	struct ib_ucontext *uctx;
-
-	struct mutex sq_lock;		/* SQ consumer, requester state */
-	struct mutex rq_lock;		/* RQ consumer, responder state */
-	spinlock_t post_lock;		/* ring producers of kernel QPs */
 	spinlock_t state_lock;		/* @state, ring error flags */
 	enum ib_qp_state state;
-	/* Runs the requester of a kernel QP after a post_send. */
-	struct work_struct send_work;
-
-	struct dmr_queue sq;
-	struct dmr_queue rq;		/* unused with an SRQ */
 	struct dmr_srq *srq;
 	struct dmr_cq *scq;
 	struct dmr_cq *rcq;
@@ -213,32 +213,42 @@ struct dmr_qp {
 	u32 max_send_sge;
 	u32 max_recv_sge;
 	u32 max_inline;
-
 	/* Attributes, as modify_qp set them (sgid_attr not held). */
 	struct ib_qp_attr attr;
+	/*
+	 * References from dmr_qp_get(): completions of kernel CQs and UD
+	 * sends. Requesters find RC peers without one (dmr_qp_find()).
+	 */
+	refcount_t ref;
+	struct completion released;
+	/* Completes the SQ flush of an error raised by a responder. */
+	struct work_struct flush_work;
 
-	/* Requester retries (RNR and transport) and peer, under @sq_lock. */
-	struct delayed_work retry_work;
+	/* The requester: written by this QP's sends, under @sq_lock. */
+	struct mutex sq_lock ____cacheline_aligned_in_smp;
+	struct dmr_queue sq;
+	/* Retries left (RNR and transport) and whether one is pending. */
 	u8 rnr_retries_left;
 	u8 retries_left;
 	bool stalled;
 	/*
 	 * The device found to own the destination GID, in GID generation
-	 * @peer_gid_gen (dmr_gid_generation()); NULL: look again. Under
-	 * @sq_lock.
+	 * @peer_gid_gen (dmr_gid_generation()); NULL: look again.
 	 */
 	struct dmr_dev *peer_gid_dev;
 	unsigned int peer_gid_gen;
-
-	/* Completes the SQ flush of an error raised by a responder. */
-	struct work_struct flush_work;
-
-	/* Requester scratch, under @sq_lock. */
 	struct dmr_send_wqe *send_wqe;	/* private copy of one send WQE */
 	struct dmr_xfer local;
 	struct dmr_xfer remote;
 	struct dmr_ud_send *ud;		/* UD and GSI QPs only (dmr_ud.c) */
-	/* Responder scratch, under @rq_lock. */
+	struct delayed_work retry_work;
+	/* Runs the requester of a kernel QP after a post_send. */
+	struct work_struct send_work;
+	spinlock_t post_lock;		/* ring producers of kernel QPs */
+
+	/* The responder: written by the messages to this QP, under @rq_lock. */
+	struct mutex rq_lock ____cacheline_aligned_in_smp;
+	struct dmr_queue rq;		/* unused with an SRQ */
 	struct dmr_recv_wqe *recv_wqe;	/* private copy of one receive WQE */
 };
 
@@ -387,8 +397,12 @@ int dmr_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 int dmr_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		 struct ib_qp_init_attr *init);
 int dmr_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata);
+int dmr_qp_read_lock(void);
+void dmr_qp_read_unlock(int idx);
+struct dmr_qp *dmr_qp_find(u32 qpn);
+struct dmr_qp *dmr_qp_find_owned(u32 qpn, struct ib_ucontext *uctx);
 struct dmr_qp *dmr_qp_get(u32 qpn);
-struct dmr_qp *dmr_qp_get_owned(u32 qpn, struct ib_ucontext *uctx);
+struct dmr_qp *dmr_qp_get_gsi(struct dmr_dev *dev);
 void dmr_qp_put(struct dmr_qp *qp);
 void dmr_qp_error(struct dmr_qp *qp, bool rq_locked);
 void dmr_qp_sq_error(struct dmr_qp *qp);

@@ -110,32 +110,27 @@ enum ib_wc_status dmr_xfer_sges(struct dmr_xfer *x, struct dmr_dev *dev,
 
 /*
  * The responder of @qp's connection: the QP with the destination number,
- * on the dmr device that owns the destination GID. A reference is held.
- * The GID lookup takes the GID table's lock with interrupts off, which is
- * a tenth of a small RDMA WRITE's cost: its answer is kept for as long as
- * no GID goes away. Under sq_lock.
+ * on the dmr device that owns the destination GID; valid until the
+ * caller's dmr_qp_read_unlock(). The GID lookup takes the GID table's
+ * lock with interrupts off, which is a tenth of a small RDMA WRITE's
+ * cost: its answer is kept for as long as no GID goes away. Under
+ * sq_lock.
  */
 static struct dmr_qp *dmr_req_find_peer(struct dmr_qp *qp)
 {
-	struct dmr_qp *peer = dmr_qp_get(qp->attr.dest_qp_num);
+	struct dmr_qp *peer = dmr_qp_find(qp->attr.dest_qp_num);
 	unsigned int gen;
 
-	if (!peer)
+	if (!peer || peer->ibqp.qp_type != IB_QPT_RC)
 		return NULL;
-	if (peer->ibqp.qp_type != IB_QPT_RC)
-		goto not_found;
 	gen = dmr_gid_generation();
 	if (qp->peer_gid_dev != peer->dev || qp->peer_gid_gen != gen) {
 		if (!dmr_dev_owns_gid(peer->dev, &qp->attr.ah_attr.grh.dgid))
-			goto not_found;
+			return NULL;
 		qp->peer_gid_dev = peer->dev;
 		qp->peer_gid_gen = gen;
 	}
 	return peer;
-
-not_found:
-	dmr_qp_put(peer);
-	return NULL;
 }
 
 /* Whether @peer accepts incoming requests (IBTA: RTR and later). */
@@ -553,7 +548,7 @@ static void dmr_req_run(struct dmr_qp *qp)
 	enum dmr_resp_result res;
 	enum ib_wc_status st;
 	u32 byte_len;
-	int posted;
+	int posted, idx;
 
 	lockdep_assert_held(&qp->sq_lock);
 	if (dmr_qp_state(qp) == IB_QPS_ERR || dmr_qp_state(qp) == IB_QPS_SQE) {
@@ -571,6 +566,7 @@ static void dmr_req_run(struct dmr_qp *qp)
 		dmr_qp_error(qp, false);
 		return;
 	}
+	idx = dmr_qp_read_lock();
 	for (; posted > 0 && dmr_qp_state(qp) == IB_QPS_RTS; posted--) {
 		dmr_queue_copy_send(q, wqe);
 		if (dmr_qp_is_ud(qp)) {
@@ -601,8 +597,7 @@ static void dmr_req_run(struct dmr_qp *qp)
 		qp->retries_left = qp->attr.retry_cnt;
 		qp->rnr_retries_left = qp->attr.rnr_retry;
 	}
-	if (peer)
-		dmr_qp_put(peer);
+	dmr_qp_read_unlock(idx);
 	if (dmr_qp_state(qp) == IB_QPS_ERR || dmr_qp_state(qp) == IB_QPS_SQE)
 		dmr_qp_flush_sq(qp);
 }

@@ -38,31 +38,67 @@ void dmr_qp_table_exit(void)
 	xa_destroy(&dmr_qp_table);
 }
 
-struct dmr_qp *dmr_qp_get(u32 qpn)
-{
-	struct dmr_qp *qp;
+/*
+ * The readers of the table: a requester for the whole of a run (the
+ * doorbell's own QP and the responder are found without a reference),
+ * and the lookups that take one. dmr_destroy_qp() takes the QP out of the
+ * table and waits for every reader that may have found it. An SRCU read
+ * section writes only this CPU's counters, where a reference would write
+ * the QP's refcount: a cache line that the requesters at both ends of a
+ * connection would pass back and forth twice per message. Sleepable: a
+ * requester copies and takes mutexes.
+ */
+DEFINE_STATIC_SRCU(dmr_qp_srcu);
 
-	rcu_read_lock();
-	qp = xa_load(&dmr_qp_table, qpn);
-	if (qp && !refcount_inc_not_zero(&qp->ref))
-		qp = NULL;
-	rcu_read_unlock();
-	return qp;
+int dmr_qp_read_lock(void)
+{
+	return srcu_read_lock(&dmr_qp_srcu);
+}
+
+void dmr_qp_read_unlock(int idx)
+{
+	srcu_read_unlock(&dmr_qp_srcu, idx);
+}
+
+/* The QP numbered @qpn, valid until dmr_qp_read_unlock(). */
+struct dmr_qp *dmr_qp_find(u32 qpn)
+{
+	return xa_load(&dmr_qp_table, qpn);
 }
 
 /*
- * The QP numbered @qpn if the process context @uctx created it, with a
- * reference; NULL for any other QP, a kernel QP, or no QP, alike, so a
- * process learns nothing of other processes' QPs.
+ * The QP numbered @qpn if the process context @uctx created it, valid
+ * until dmr_qp_read_unlock(); NULL for any other QP, a kernel QP, or no
+ * QP, alike, so a process learns nothing of other processes' QPs.
  */
-struct dmr_qp *dmr_qp_get_owned(u32 qpn, struct ib_ucontext *uctx)
+struct dmr_qp *dmr_qp_find_owned(u32 qpn, struct ib_ucontext *uctx)
 {
-	struct dmr_qp *qp = dmr_qp_get(qpn);
+	struct dmr_qp *qp = dmr_qp_find(qpn);
 
-	if (qp && qp->uctx != uctx) {
-		dmr_qp_put(qp);
+	return qp && qp->uctx == uctx ? qp : NULL;
+}
+
+/* The QP numbered @qpn, with a reference. */
+struct dmr_qp *dmr_qp_get(u32 qpn)
+{
+	int idx = dmr_qp_read_lock();
+	struct dmr_qp *qp = dmr_qp_find(qpn);
+
+	if (qp && !refcount_inc_not_zero(&qp->ref))
 		qp = NULL;
-	}
+	dmr_qp_read_unlock(idx);
+	return qp;
+}
+
+/* The GSI QP of @dev, with a reference. */
+struct dmr_qp *dmr_qp_get_gsi(struct dmr_dev *dev)
+{
+	int idx = dmr_qp_read_lock();
+	struct dmr_qp *qp = srcu_dereference(dev->gsi, &dmr_qp_srcu);
+
+	if (qp && !refcount_inc_not_zero(&qp->ref))
+		qp = NULL;
+	dmr_qp_read_unlock(idx);
 	return qp;
 }
 
@@ -355,14 +391,15 @@ int dmr_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	struct dmr_qp *qp = to_dmr_qp(ibqp);
 
 	/*
-	 * No new lookups; a lookup that found the QP before is inside an
-	 * RCU read section, which must end before the core frees the QP.
-	 * Then wait for the requesters that hold a reference.
+	 * No new lookups; a reader that found the QP before (a requester,
+	 * or a lookup on its way to a reference) must leave its read
+	 * section before the core frees the QP. Then wait for the
+	 * references.
 	 */
 	if (ibqp->qp_type == IB_QPT_GSI)
 		RCU_INIT_POINTER(qp->dev->gsi, NULL);
 	xa_erase(&dmr_qp_table, qp->index);
-	synchronize_rcu();
+	synchronize_srcu(&dmr_qp_srcu);
 	dmr_qp_put(qp);
 	wait_for_completion(&qp->released);
 	cancel_delayed_work_sync(&qp->retry_work);

@@ -113,11 +113,7 @@ static struct dmr_qp *dmr_ud_find_dest(const union ib_gid *dgid, u32 qpn)
 	if (!dev)
 		return NULL;
 	if (qpn == 1) {
-		rcu_read_lock();
-		qp = rcu_dereference(dev->gsi);
-		if (qp && !refcount_inc_not_zero(&qp->ref))
-			qp = NULL;
-		rcu_read_unlock();
+		qp = dmr_qp_get_gsi(dev);
 	} else {
 		qp = dmr_qp_get(qpn);
 		if (qp && (qp->dev != dev || qp->ibqp.qp_type != IB_QPT_UD)) {

@@ -22,7 +22,6 @@ import subprocess
 import time
 import unittest
 
-import pytest
 
 from dmrtest import guest
 
@@ -133,6 +132,22 @@ class ProcessDeathTest(Hostile):
                            stderr=subprocess.STDOUT)
         self.assertEqual(r.returncode, 0, r.stdout)
         self.assertIn('PASSED', r.stdout)
+
+
+class QpDestroyRaceTest(Hostile):
+    def test_responder_destroyed_under_a_writer_in_another_context(self):
+        """Round after round, a responder QP is destroyed while a writer in
+        another context RDMA WRITEs to it (tests/guest/qp_destroy_race):
+        requesters find responders without a reference, so the destroy
+        must wait for those that found it. Every round ends with the
+        writer's retry-exceeded completion, and nothing is logged."""
+        r = subprocess.run([guest.program('qp_destroy_race'), 'dmr0', '300'],
+                           text=True, timeout=600, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT)
+        print(r.stdout)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn('PASSED', r.stdout)
+        self.assert_clean()
 
 
 class UnloadTest(unittest.TestCase):

@@ -7,7 +7,7 @@
 #include "rc_pair.h"
 
 /* The IPv6 link-local RoCE v2 GID: it works between any two devices. */
-static int find_gid(struct ibv_context *ctx)
+int rc_find_gid(struct ibv_context *ctx)
 {
 	union ibv_gid gid;
 	int i;
@@ -21,7 +21,8 @@ static int find_gid(struct ibv_context *ctx)
 	die("no link-local GID");
 }
 
-static void to_rts(struct rc_pair *p, int i)
+void rc_connect(struct ibv_qp *qp, int gid_index, uint32_t dest_qpn,
+		uint8_t retry_cnt)
 {
 	struct ibv_qp_attr a = {
 		.qp_state = IBV_QPS_INIT,
@@ -31,35 +32,40 @@ static void to_rts(struct rc_pair *p, int i)
 	};
 	union ibv_gid gid;
 
-	if (ibv_modify_qp(p->qp[i], &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
+	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_PKEY_INDEX |
 			  IBV_QP_PORT | IBV_QP_ACCESS_FLAGS))
 		die("INIT failed");
-	ibv_query_gid(p->ctx, 1, p->gid_index, &gid);
+	ibv_query_gid(qp->context, 1, gid_index, &gid);
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTR;
 	a.path_mtu = IBV_MTU_1024;
-	a.dest_qp_num = p->qp[!i]->qp_num;
+	a.dest_qp_num = dest_qpn;
 	a.max_dest_rd_atomic = 1;
 	a.min_rnr_timer = 1;
 	a.ah_attr.is_global = 1;
 	a.ah_attr.port_num = 1;
 	a.ah_attr.grh.dgid = gid;
-	a.ah_attr.grh.sgid_index = p->gid_index;
+	a.ah_attr.grh.sgid_index = gid_index;
 	a.ah_attr.grh.hop_limit = 1;
-	if (ibv_modify_qp(p->qp[i], &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
+	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_AV | IBV_QP_PATH_MTU |
 			  IBV_QP_DEST_QPN | IBV_QP_RQ_PSN |
 			  IBV_QP_MAX_DEST_RD_ATOMIC | IBV_QP_MIN_RNR_TIMER))
 		die("RTR failed");
 	memset(&a, 0, sizeof(a));
 	a.qp_state = IBV_QPS_RTS;
 	a.timeout = 14;
-	a.retry_cnt = 7;
+	a.retry_cnt = retry_cnt;
 	a.rnr_retry = 7;
 	a.max_rd_atomic = 1;
-	if (ibv_modify_qp(p->qp[i], &a, IBV_QP_STATE | IBV_QP_TIMEOUT |
+	if (ibv_modify_qp(qp, &a, IBV_QP_STATE | IBV_QP_TIMEOUT |
 			  IBV_QP_RETRY_CNT | IBV_QP_RNR_RETRY | IBV_QP_SQ_PSN |
 			  IBV_QP_MAX_QP_RD_ATOMIC))
 		die("RTS failed");
+}
+
+static void to_rts(struct rc_pair *p, int i)
+{
+	rc_connect(p->qp[i], p->gid_index, p->qp[!i]->qp_num, 7);
 }
 
 void rc_pair_open(struct rc_pair *p, const char *dev)
@@ -87,7 +93,7 @@ void rc_pair_open(struct rc_pair *p, const char *dev)
 		if (!p->qp[i])
 			die("cannot create QP %d", i);
 	}
-	p->gid_index = find_gid(p->ctx);
+	p->gid_index = rc_find_gid(p->ctx);
 	rc_pair_reconnect(p);
 }
 

@@ -21,6 +21,14 @@ struct rc_pair {
 
 /* Open @dev and create the pair, connected. Exits on failure. */
 void rc_pair_open(struct rc_pair *p, const char *dev);
+/* The index of @ctx's IPv6 link-local RoCE v2 GID (any two devices). */
+int rc_find_gid(struct ibv_context *ctx);
+/*
+ * Take RC @qp from RESET to RTS, connected to @dest_qpn on the device of
+ * GID @gid_index of its own context; transport retries: @retry_cnt.
+ */
+void rc_connect(struct ibv_qp *qp, int gid_index, uint32_t dest_qpn,
+		uint8_t retry_cnt);
 /* Bring both QPs back to RTS through RESET (after an error). */
 void rc_pair_reconnect(struct rc_pair *p);
 void rc_pair_close(struct rc_pair *p);

@@ -243,7 +243,7 @@ static const struct attribute_group dmr_attr_group = {
 
 static const struct ib_device_ops dmr_dev_ops = {
 	.owner = THIS_MODULE,
-	.driver_id = RDMA_DRIVER_UNKNOWN,
+	.driver_id = DMR_DRIVER_ID,
 	.uverbs_abi_ver = DMR_UVERBS_ABI_VERSION,
 
 	.add_gid = dmr_add_gid,

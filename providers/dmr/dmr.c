@@ -151,7 +151,7 @@ static struct verbs_context *dmr_alloc_context(struct ibv_device *ibdev,
 	struct dmr_context *ctx;
 
 	ctx = verbs_init_and_alloc_context(ibdev, cmd_fd, ctx, ibv_ctx,
-					   RDMA_DRIVER_UNKNOWN);
+					   DMR_DRIVER_ID);
 	if (!ctx)
 		return NULL;
 	if (ibv_cmd_get_context(&ctx->ibv_ctx, &cmd, sizeof(cmd), NULL, &resp,

@@ -67,6 +67,11 @@ struct dmr_qp {
 	uint32_t max_recv_sge;
 	uint32_t max_inline;
 	bool ud;			/* a UD QP: sends carry an address */
+	/*
+	 * The doorbell's RDMA_VERBS_IOCTL (header and QP number), built at
+	 * creation: a send only issues it, under sq_lock.
+	 */
+	struct ib_uverbs_ioctl_hdr *doorbell;
 	/* ibv_wr_* state, under sq_lock between wr_start and wr_complete */
 	uint32_t wr_first;
 	struct dmr_send_wqe *wr_cur;

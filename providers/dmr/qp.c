@@ -8,9 +8,10 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
-#include <infiniband/cmd_ioctl.h>
+#include <rdma/rdma_user_ioctl.h>
 
 #include "dmr.h"
 
@@ -33,18 +34,38 @@ enum {
 };
 
 /*
- * Tell the kernel to execute the WQEs up to the producer index. dmr's own
- * method, not the POST_SEND command: the kernel's path for that command
- * is made for WRs passed in the call and costs more. The QP is named by
- * its number, which the kernel finds for less than a handle.
+ * The doorbell: DMR_IB_METHOD_QP_DOORBELL, dmr's own method, not the
+ * POST_SEND command, whose path in the kernel is made for WRs passed in
+ * the call and costs more. It names the QP by number, which the kernel
+ * finds for less than a handle. The command never changes, so it is
+ * built once (execute_ioctl() would build it for every send).
  */
-static int dmr_doorbell(struct ibv_qp *ibqp)
+static int dmr_doorbell_init(struct dmr_qp *qp)
 {
-	DECLARE_COMMAND_BUFFER(cmd, UVERBS_OBJECT_QP, DMR_IB_METHOD_QP_DOORBELL,
-			       1);
+	size_t len = sizeof(*qp->doorbell) + sizeof(qp->doorbell->attrs[0]);
+	struct ib_uverbs_ioctl_hdr *hdr = calloc(1, len);
 
-	fill_attr_in_uint32(cmd, DMR_IB_ATTR_QP_DOORBELL_QPN, ibqp->qp_num);
-	return execute_ioctl(ibqp->context, cmd);
+	if (!hdr)
+		return ENOMEM;
+	hdr->length = len;
+	hdr->object_id = UVERBS_OBJECT_QP;
+	hdr->method_id = DMR_IB_METHOD_QP_DOORBELL;
+	hdr->num_attrs = 1;
+	hdr->driver_id = DMR_DRIVER_ID;
+	hdr->attrs[0].attr_id = DMR_IB_ATTR_QP_DOORBELL_QPN;
+	hdr->attrs[0].flags = UVERBS_ATTR_F_MANDATORY;
+	hdr->attrs[0].len = sizeof(uint32_t);
+	hdr->attrs[0].data = qp->vqp.qp.qp_num;	/* inline: up to 8 bytes */
+	qp->doorbell = hdr;
+	return 0;
+}
+
+/* Tell the kernel to execute the WQEs up to the producer index. */
+static int dmr_doorbell(struct dmr_qp *qp)
+{
+	if (ioctl(qp->vqp.qp.context->cmd_fd, RDMA_VERBS_IOCTL, qp->doorbell))
+		return errno;
+	return 0;
 }
 
 /* Ask the kernel to flush the receive queue of a QP in the error state. */
@@ -149,7 +170,7 @@ static int dmr_sq_commit(struct dmr_qp *qp, uint32_t first)
 	if (qp->sq.index == first)
 		return 0;
 	dmr_store_release(&qp->sq.hdr->producer, qp->sq.index);
-	err = dmr_doorbell(&qp->vqp.qp);
+	err = dmr_doorbell(qp);
 	if (err) {
 		qp->sq.index = first;
 		dmr_store_release(&qp->sq.hdr->producer, first);
@@ -492,10 +513,15 @@ struct ibv_qp *dmr_create_qp_ex(struct ibv_context *ctx,
 		if (err)
 			goto err_unmap;
 	}
+	err = dmr_doorbell_init(qp);
+	if (err)
+		goto err_unmap_rq;
 	pthread_spin_init(&qp->sq_lock, PTHREAD_PROCESS_PRIVATE);
 	pthread_spin_init(&qp->rq_lock, PTHREAD_PROCESS_PRIVATE);
 	return &qp->vqp.qp;
 
+err_unmap_rq:
+	dmr_uring_unmap(&qp->rq);
 err_unmap:
 	dmr_uring_unmap(&qp->sq);
 err_destroy:
@@ -576,6 +602,7 @@ int dmr_destroy_qp(struct ibv_qp *ibqp)
 	dmr_uring_unmap(&qp->rq);
 	pthread_spin_destroy(&qp->sq_lock);
 	pthread_spin_destroy(&qp->rq_lock);
+	free(qp->doorbell);
 	free(qp);
 	return 0;
 }

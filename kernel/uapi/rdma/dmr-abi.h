@@ -17,6 +17,7 @@
 
 #include <linux/types.h>
 #include <rdma/ib_user_ioctl_cmds.h>
+#include <rdma/ib_user_ioctl_verbs.h>
 
 /*
  * 2: the send doorbell is DMR_IB_METHOD_QP_DOORBELL; the POST_SEND
@@ -25,6 +26,12 @@
  * not by handle.
  */
 #define DMR_UVERBS_ABI_VERSION 3
+
+/*
+ * dmr is not an upstream driver and has no RDMA_DRIVER_* id of its own.
+ * The header of every RDMA_VERBS_IOCTL call carries this one.
+ */
+#define DMR_DRIVER_ID RDMA_DRIVER_UNKNOWN
 
 /* Limits the kernel advertises and enforces. */
 #define DMR_MAX_SGE 32

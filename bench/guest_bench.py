@@ -29,8 +29,10 @@ LAT_SIZES = [2, 8, 64, 512]
 LAT_TOOLS = ['ib_write_lat', 'ib_send_lat']
 # Latency runs of one size are bimodal in the emulated guest: a run's
 # typical figure lands near one of two values, 40% apart for dmr, whatever
-# the CPUs the two processes run on. Each device runs each size this many
-# times, interleaved, and the median run counts.
+# the CPUs the two processes run on. The slow runs are those in which the
+# guest's CPUs pass cache lines to each other several times slower
+# (xcpu_bench, measured after every dmr run). Each device runs each size
+# this many times, interleaved, and the median run counts.
 LAT_RUNS = 5
 REVOKE_MRS = [1, 100, 1000]
 QUICK = os.environ.get('DMR_BENCH_QUICK') == '1'
@@ -133,6 +135,7 @@ def latency(results):
     for tool in LAT_TOOLS:
         for size in LAT_SIZES:
             runs = {kind: [] for kind in DEVICES}
+            xcpu = []
             for _ in range(LAT_RUNS):
                 for kind, (dev, _) in DEVICES.items():
                     port += 1
@@ -141,14 +144,25 @@ def latency(results):
                     # #bytes #iterations t_min t_max t_typical t_avg ...
                     if row:
                         runs[kind].append(row[4])
+                        if kind == 'dmr':
+                            xcpu.append(cross_cpu_ns())
             for kind, typical in runs.items():
                 if not typical:
                     continue
                 results['lat'].append({
                     'tool': tool, 'device': kind, 'size': size,
                     'typical_us': statistics.median(typical),
-                    'runs_us': typical})
+                    'runs_us': typical,
+                    **({'xcpu_ns': xcpu} if kind == 'dmr' else {})})
                 log(f'{tool} {kind} {size} B: {typical} us typical')
+
+
+def cross_cpu_ns():
+    """The guest's cache-line round trip between CPUs 0 and 1, now."""
+    for line in run_bin('xcpu_bench').splitlines():
+        if line.startswith('xcpu '):
+            return float(line.split()[1])
+    return None
 
 
 def run_bin(name, *args):

@@ -215,17 +215,19 @@ struct dmr_qp {
 	u32 max_inline;
 	/* Attributes, as modify_qp set them (sgid_attr not held). */
 	struct ib_qp_attr attr;
-	/*
-	 * References from dmr_qp_get(): completions of kernel CQs and UD
-	 * sends. Requesters find RC peers without one (dmr_qp_find()).
-	 */
-	refcount_t ref;
 	struct completion released;
 	/* Completes the SQ flush of an error raised by a responder. */
 	struct work_struct flush_work;
 
 	/* The requester: written by this QP's sends, under @sq_lock. */
 	struct mutex sq_lock ____cacheline_aligned_in_smp;
+	/*
+	 * References: the doorbell's on its own QP, and dmr_qp_get()'s
+	 * (completions of kernel CQs, UD sends). A requester finds its RC
+	 * responder without one (dmr_qp_find()), so in a connection only
+	 * the owner writes this line.
+	 */
+	refcount_t ref;
 	struct dmr_queue sq;
 	/* Retries left (RNR and transport) and whether one is pending. */
 	u8 rnr_retries_left;
@@ -400,8 +402,8 @@ int dmr_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata);
 int dmr_qp_read_lock(void);
 void dmr_qp_read_unlock(int idx);
 struct dmr_qp *dmr_qp_find(u32 qpn);
-struct dmr_qp *dmr_qp_find_owned(u32 qpn, struct ib_ucontext *uctx);
 struct dmr_qp *dmr_qp_get(u32 qpn);
+struct dmr_qp *dmr_qp_get_owned(u32 qpn, struct ib_ucontext *uctx);
 struct dmr_qp *dmr_qp_get_gsi(struct dmr_dev *dev);
 void dmr_qp_put(struct dmr_qp *qp);
 void dmr_qp_error(struct dmr_qp *qp, bool rq_locked);

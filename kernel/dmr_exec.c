@@ -544,9 +544,10 @@ static void dmr_req_run(struct dmr_qp *qp)
 {
 	struct dmr_queue *q = &qp->sq;
 	struct dmr_send_wqe *wqe = qp->send_wqe;
-	struct dmr_qp *peer = NULL;
 	enum dmr_resp_result res;
 	enum ib_wc_status st;
+	struct dmr_qp *peer;
+	bool stalled;
 	u32 byte_len;
 	int posted, idx;
 
@@ -566,7 +567,6 @@ static void dmr_req_run(struct dmr_qp *qp)
 		dmr_qp_error(qp, false);
 		return;
 	}
-	idx = dmr_qp_read_lock();
 	for (; posted > 0 && dmr_qp_state(qp) == IB_QPS_RTS; posted--) {
 		dmr_queue_copy_send(q, wqe);
 		if (dmr_qp_is_ud(qp)) {
@@ -578,15 +578,21 @@ static void dmr_req_run(struct dmr_qp *qp)
 				dmr_qp_sq_error(qp);
 			continue;
 		}
-		if (!peer)
-			peer = dmr_req_find_peer(qp);
+		/*
+		 * The responder is valid until the read section ends: one
+		 * message per section, so that a QP destroyed anywhere on the
+		 * host waits for one message at most, not for a whole ring.
+		 */
+		idx = dmr_qp_read_lock();
+		peer = dmr_req_find_peer(qp);
 		st = dmr_req_execute(qp, peer, wqe, &res, &byte_len);
-		if (res != DMR_RESP_ACK) {
-			if (dmr_req_stall(qp, peer, res))
-				break;
+		stalled = res != DMR_RESP_ACK && dmr_req_stall(qp, peer, res);
+		dmr_qp_read_unlock(idx);
+		if (stalled)
+			break;
+		if (res != DMR_RESP_ACK)
 			st = res == DMR_RESP_RNR ? IB_WC_RNR_RETRY_EXC_ERR :
 						   IB_WC_RETRY_EXC_ERR;
-		}
 		dmr_queue_pop(q);
 		dmr_req_complete(qp, wqe, st, byte_len);
 		if (st != IB_WC_SUCCESS) {
@@ -597,7 +603,6 @@ static void dmr_req_run(struct dmr_qp *qp)
 		qp->retries_left = qp->attr.retry_cnt;
 		qp->rnr_retries_left = qp->attr.rnr_retry;
 	}
-	dmr_qp_read_unlock(idx);
 	if (dmr_qp_state(qp) == IB_QPS_ERR || dmr_qp_state(qp) == IB_QPS_SQE)
 		dmr_qp_flush_sq(qp);
 }

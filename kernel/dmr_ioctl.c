@@ -127,29 +127,30 @@ ADD_UVERBS_ATTRIBUTES_SIMPLE(dmr_dm_alloc, UVERBS_OBJECT_DM,
  * a response, and took a tenth more time than this method. The QP is
  * named by its number, not by a uobject handle: the handle's lookup,
  * lock and reference are on the path of every send before its data
- * moves, and the QP table (dmr_qp_find_owned()) answers the same
+ * moves, and the QP table (dmr_qp_get_owned()) answers the same
  * question, including whose QP it is, for less. Without an object
- * attribute the core takes no lock on the QP: the table's read section
- * holds off its destruction (dmr_destroy_qp() waits for it), and the
- * caller's context cannot go away during the call (the core lets running
- * methods finish before it destroys a context, and the file is held).
+ * attribute the core takes no lock on the QP: our reference holds off
+ * its destruction (dmr_destroy_qp() waits for it), and the caller's
+ * context cannot go away during the call (the core lets running methods
+ * finish before it destroys a context, and the file is held).
  */
 static int UVERBS_HANDLER(DMR_IB_METHOD_QP_DOORBELL)(struct uverbs_attr_bundle *attrs)
 {
 	struct ib_ucontext *uctx = ib_uverbs_get_ucontext(attrs);
 	struct dmr_qp *qp;
-	int err, idx;
 	u32 qpn;
+	int err;
 
 	if (IS_ERR(uctx))
 		return PTR_ERR(uctx);
 	err = uverbs_copy_from(&qpn, attrs, DMR_IB_ATTR_QP_DOORBELL_QPN);
 	if (err)
 		return err;
-	idx = dmr_qp_read_lock();
-	qp = dmr_qp_find_owned(qpn, uctx);
-	err = qp ? dmr_qp_doorbell(qp) : -EINVAL;
-	dmr_qp_read_unlock(idx);
+	qp = dmr_qp_get_owned(qpn, uctx);
+	if (!qp)
+		return -EINVAL;
+	err = dmr_qp_doorbell(qp);
+	dmr_qp_put(qp);
 	return err;
 }
 

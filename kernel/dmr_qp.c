@@ -39,14 +39,14 @@ void dmr_qp_table_exit(void)
 }
 
 /*
- * The readers of the table: a requester for the whole of a run (the
- * doorbell's own QP and the responder are found without a reference),
- * and the lookups that take one. dmr_destroy_qp() takes the QP out of the
- * table and waits for every reader that may have found it. An SRCU read
- * section writes only this CPU's counters, where a reference would write
- * the QP's refcount: a cache line that the requesters at both ends of a
- * connection would pass back and forth twice per message. Sleepable: a
- * requester copies and takes mutexes.
+ * The readers of the table: a requester, for each message (the responder
+ * is found without a reference), and the lookups that take one.
+ * dmr_destroy_qp() takes the QP out of the table and waits for every
+ * reader that may have found it. An SRCU read section writes only this
+ * CPU's counters, where a reference would write the responder's refcount:
+ * a cache line that the requesters at both ends of a connection would
+ * pass back and forth twice per message. Sleepable: a requester copies
+ * and takes mutexes.
  */
 DEFINE_STATIC_SRCU(dmr_qp_srcu);
 
@@ -63,19 +63,9 @@ void dmr_qp_read_unlock(int idx)
 /* The QP numbered @qpn, valid until dmr_qp_read_unlock(). */
 struct dmr_qp *dmr_qp_find(u32 qpn)
 {
+	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&dmr_qp_srcu),
+			 "QP table lookup outside dmr_qp_read_lock()");
 	return xa_load(&dmr_qp_table, qpn);
-}
-
-/*
- * The QP numbered @qpn if the process context @uctx created it, valid
- * until dmr_qp_read_unlock(); NULL for any other QP, a kernel QP, or no
- * QP, alike, so a process learns nothing of other processes' QPs.
- */
-struct dmr_qp *dmr_qp_find_owned(u32 qpn, struct ib_ucontext *uctx)
-{
-	struct dmr_qp *qp = dmr_qp_find(qpn);
-
-	return qp && qp->uctx == uctx ? qp : NULL;
 }
 
 /* The QP numbered @qpn, with a reference. */
@@ -85,6 +75,22 @@ struct dmr_qp *dmr_qp_get(u32 qpn)
 	struct dmr_qp *qp = dmr_qp_find(qpn);
 
 	if (qp && !refcount_inc_not_zero(&qp->ref))
+		qp = NULL;
+	dmr_qp_read_unlock(idx);
+	return qp;
+}
+
+/*
+ * The QP numbered @qpn if the process context @uctx created it, with a
+ * reference; NULL for any other QP, a kernel QP, or no QP, alike, so a
+ * process learns nothing of other processes' QPs.
+ */
+struct dmr_qp *dmr_qp_get_owned(u32 qpn, struct ib_ucontext *uctx)
+{
+	int idx = dmr_qp_read_lock();
+	struct dmr_qp *qp = dmr_qp_find(qpn);
+
+	if (qp && (qp->uctx != uctx || !refcount_inc_not_zero(&qp->ref)))
 		qp = NULL;
 	dmr_qp_read_unlock(idx);
 	return qp;
@@ -402,9 +408,10 @@ int dmr_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	synchronize_srcu(&dmr_qp_srcu);
 	dmr_qp_put(qp);
 	wait_for_completion(&qp->released);
+	/* send_work may arm retry_work, and either may queue flush_work. */
+	cancel_work_sync(&qp->send_work);
 	cancel_delayed_work_sync(&qp->retry_work);
 	cancel_work_sync(&qp->flush_work);
-	cancel_work_sync(&qp->send_work);
 
 	dmr_ud_qp_cleanup(qp);
 	kfree(qp->recv_wqe);

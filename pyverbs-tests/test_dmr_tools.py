@@ -21,10 +21,12 @@ def gid_index(dev):
 
 
 def listeners():
-    """The TCP sockets and RDMA CM IDs that listen, one line each."""
-    tcp = guest.sh('ss -Hltn').stdout.splitlines()
+    """The local addresses of listening TCP sockets, and the RDMA CM IDs
+    that listen (their lines: device, pid, address)."""
+    tcp = {line.split()[3] for line in
+           guest.sh('ss -Hltn').stdout.splitlines() if len(line.split()) > 3}
     cm = guest.sh('rdma resource show cm_id').stdout.splitlines()
-    return set(tcp) | {line for line in cm if ' LISTEN ' in line}
+    return tcp | {line for line in cm if ' LISTEN ' in line}
 
 
 def wait_for_listener(server, before, timeout=60):
@@ -37,6 +39,8 @@ def wait_for_listener(server, before, timeout=60):
         if listeners() - before:
             return
         time.sleep(0.1)
+    if server.poll() is None:
+        print(f'no new listener after {timeout} s; starting the client anyway')
 
 
 def run_pair(server_cmd, client_cmd, timeout=120):

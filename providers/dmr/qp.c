@@ -44,6 +44,7 @@ static int dmr_doorbell_init(struct dmr_qp *qp)
 {
 	size_t len = sizeof(*qp->doorbell) + sizeof(qp->doorbell->attrs[0]);
 	struct ib_uverbs_ioctl_hdr *hdr = calloc(1, len);
+	uint32_t qpn = qp->vqp.qp.qp_num;
 
 	if (!hdr)
 		return ENOMEM;
@@ -54,8 +55,9 @@ static int dmr_doorbell_init(struct dmr_qp *qp)
 	hdr->driver_id = DMR_DRIVER_ID;
 	hdr->attrs[0].attr_id = DMR_IB_ATTR_QP_DOORBELL_QPN;
 	hdr->attrs[0].flags = UVERBS_ATTR_F_MANDATORY;
-	hdr->attrs[0].len = sizeof(uint32_t);
-	hdr->attrs[0].data = qp->vqp.qp.qp_num;	/* inline: up to 8 bytes */
+	/* Data of up to 8 bytes is inline, in the first bytes of .data. */
+	hdr->attrs[0].len = sizeof(qpn);
+	memcpy(&hdr->attrs[0].data, &qpn, sizeof(qpn));
 	qp->doorbell = hdr;
 	return 0;
 }

@@ -4,7 +4,8 @@
  * between: DMR_IB_METHOD_QP_DOORBELL runs the requester from RTS on and
  * refuses a QP before it (EINVAL); it names the QP by number, and only
  * the numbers of the calling context's own QPs are accepted: another
- * context's QP, a kernel QP or no QP at all get the same EINVAL. The
+ * context's QP and no QP at all get the same EINVAL (so do kernel QPs,
+ * such as the GSI QPs, when their table entries fall in the sweep). The
  * POST_SEND command, the doorbell of ABI version 1, is refused for a
  * process's QP with or without work requests (EINVAL); sends through the
  * provider work before and after.

@@ -31,8 +31,9 @@
 #include <rdma/ib_user_verbs.h>
 #include <rdma/rdma_user_ioctl.h>
 
-#include "dmr-abi.h"
+/* verbs.h (through dmr_fuzz.h) first: rdma-core defines RDMA_UAPI_PTR its way. */
 #include "dmr_fuzz.h"
+#include "dmr-abi.h"
 
 #define NDMS 8
 #define NMAPS 8
@@ -184,7 +185,7 @@ static int raw_ioctl(int fd, struct raw_call *c, enum raw_kind kind)
 		}
 	}
 	c->hdr.length = sizeof(c->hdr) + c->hdr.num_attrs * sizeof(c->attrs[0]);
-	c->hdr.driver_id = RDMA_DRIVER_UNKNOWN;
+	c->hdr.driver_id = DMR_DRIVER_ID;
 	if (!pick(20)) {
 		switch (pick(4)) {
 		case 0: c->hdr.length = value(sizeof(*c)); break;

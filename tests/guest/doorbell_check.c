@@ -24,8 +24,9 @@
 #include <rdma/ib_user_verbs.h>
 #include <rdma/rdma_user_ioctl.h>
 
-#include "dmr-abi.h"
+/* verbs.h (through rc_pair.h) first: rdma-core defines RDMA_UAPI_PTR its way. */
 #include "rc_pair.h"
+#include "dmr-abi.h"
 
 /*
  * DMR_IB_METHOD_QP_DOORBELL of QP number @qpn on @ctx, the number passed
@@ -43,7 +44,7 @@ static int doorbell_len(struct ibv_context *ctx, uint64_t qpn, uint16_t len)
 	c.hdr.object_id = UVERBS_OBJECT_QP;
 	c.hdr.method_id = DMR_IB_METHOD_QP_DOORBELL;
 	c.hdr.num_attrs = 1;
-	c.hdr.driver_id = RDMA_DRIVER_UNKNOWN;
+	c.hdr.driver_id = DMR_DRIVER_ID;
 	c.attr.attr_id = DMR_IB_ATTR_QP_DOORBELL_QPN;
 	c.attr.flags = UVERBS_ATTR_F_MANDATORY;
 	c.attr.len = len;

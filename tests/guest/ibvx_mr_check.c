@@ -28,16 +28,7 @@ static bool says(const char *needle)
 
 static struct ibv_pd *open_pd(const char *name, struct ibv_context **ctx)
 {
-	struct ibv_device **list = ibv_get_device_list(NULL);
-	int i;
-
-	*ctx = NULL;
-	for (i = 0; list && list[i]; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), name))
-			*ctx = ibv_open_device(list[i]);
-	ibv_free_device_list(list);
-	if (!*ctx)
-		die("cannot open %s", name);
+	*ctx = rc_open_device(name);
 	return ibv_alloc_pd(*ctx);
 }
 

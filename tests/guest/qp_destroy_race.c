@@ -68,21 +68,6 @@ static void *write_until_error(void *arg)
 	}
 }
 
-static struct ibv_context *open_dev(const char *name)
-{
-	struct ibv_device **list = ibv_get_device_list(NULL);
-	struct ibv_context *ctx = NULL;
-	int i;
-
-	for (i = 0; list && list[i]; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), name))
-			ctx = ibv_open_device(list[i]);
-	ibv_free_device_list(list);
-	if (!ctx)
-		die("cannot open %s", name);
-	return ctx;
-}
-
 static struct ibv_qp *rc_qp(struct ibv_pd *pd, struct ibv_cq *cq)
 {
 	struct ibv_qp_init_attr init = {
@@ -113,7 +98,7 @@ int main(int argc, char **argv)
 	int gid[2], k;
 
 	for (k = 0; k < 2; k++) {
-		ctx[k] = open_dev(dev);
+		ctx[k] = rc_open_device(dev);
 		pd[k] = ibv_alloc_pd(ctx[k]);
 		if (!pd[k])
 			die("ibv_alloc_pd: %s", strerror(errno));

@@ -68,9 +68,23 @@ static void to_rts(struct rc_pair *p, int i)
 	rc_connect(p->qp[i], p->gid_index, p->qp[!i]->qp_num, 7);
 }
 
-void rc_pair_open(struct rc_pair *p, const char *dev)
+struct ibv_context *rc_open_device(const char *name)
 {
 	struct ibv_device **list = ibv_get_device_list(NULL);
+	struct ibv_context *ctx = NULL;
+	int i;
+
+	for (i = 0; list && list[i]; i++)
+		if (!strcmp(ibv_get_device_name(list[i]), name))
+			ctx = ibv_open_device(list[i]);
+	ibv_free_device_list(list);
+	if (!ctx)
+		die("cannot open %s", name);
+	return ctx;
+}
+
+void rc_pair_open(struct rc_pair *p, const char *dev)
+{
 	struct ibv_qp_init_attr init = {
 		.qp_type = IBV_QPT_RC,
 		.cap = { .max_send_wr = 64, .max_recv_wr = 64,
@@ -79,12 +93,7 @@ void rc_pair_open(struct rc_pair *p, const char *dev)
 	int i;
 
 	memset(p, 0, sizeof(*p));
-	for (i = 0; list && list[i]; i++)
-		if (!strcmp(ibv_get_device_name(list[i]), dev))
-			p->ctx = ibv_open_device(list[i]);
-	ibv_free_device_list(list);
-	if (!p->ctx)
-		die("cannot open %s", dev);
+	p->ctx = rc_open_device(dev);
 	p->pd = ibv_alloc_pd(p->ctx);
 	for (i = 0; i < 2; i++) {
 		p->cq[i] = ibv_create_cq(p->ctx, 256, NULL, NULL, 0);

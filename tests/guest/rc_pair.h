@@ -19,6 +19,8 @@ struct rc_pair {
 	int gid_index;
 };
 
+/* Open the device named @name. Exits on failure. */
+struct ibv_context *rc_open_device(const char *name);
 /* Open @dev and create the pair, connected. Exits on failure. */
 void rc_pair_open(struct rc_pair *p, const char *dev);
 /* The index of @ctx's IPv6 link-local RoCE v2 GID (any two devices). */

@@ -82,11 +82,19 @@ def netdev_drivers():
 CGROUP_ROOT = '/sys/fs/cgroup'
 
 
+def cgroup_root():
+    """The cgroup v2 hierarchy, mounted; None when the kernel has none."""
+    if not os.path.exists(CGROUP_ROOT):
+        return None
+    if not os.path.exists(f'{CGROUP_ROOT}/cgroup.controllers'):
+        sh(f'mount -t cgroup2 none {CGROUP_ROOT}')
+    return CGROUP_ROOT
+
+
 def memory_cgroup(name, max_bytes):
     """A child of the cgroup v2 root with the memory controller and
     memory.max set to @max_bytes; returns its path."""
-    if not os.path.exists(f'{CGROUP_ROOT}/cgroup.controllers'):
-        sh(f'mount -t cgroup2 none {CGROUP_ROOT}')
+    cgroup_root()
     sh(f'echo +memory > {CGROUP_ROOT}/cgroup.subtree_control')
     path = f'{CGROUP_ROOT}/{name}'
     os.makedirs(path, exist_ok=True)
@@ -98,6 +106,44 @@ def memory_cgroup(name, max_bytes):
 def remove_cgroup(path):
     """Remove a cgroup whose processes have exited."""
     os.rmdir(path)
+
+
+def _dying_cgroups(path):
+    with open(f'{path}/cgroup.stat') as f:
+        stat = dict(line.split() for line in f)
+    return int(stat['nr_dying_descendants'])
+
+
+def run_until_tasks_freed(name, argv, timeout=10, **kw):
+    """Run @argv (subprocess.run with @kw) in a new cgroup, remove the
+    cgroup when the program has exited, and wait up to @timeout seconds
+    for the kernel to free it. A cgroup lives on, dying, until every task
+    that ever ran in it has been freed: one that stays means that a
+    reference on one of the program's tasks (or its children's) was never
+    dropped. Returns the run and whether the cgroup went, None for that
+    when the kernel has no cgroups."""
+    if not cgroup_root():
+        return subprocess.run(argv, **kw), None
+    # A leaf without controllers under its own parent: nothing but its
+    # tasks holds it (a memory controller's charges would), and the
+    # parent counts it while it dies.
+    parent = f'{CGROUP_ROOT}/{name}'
+    leaf = f'{parent}/tasks'
+    os.makedirs(leaf)
+    try:
+        def enter():
+            with open(f'{leaf}/cgroup.procs', 'w') as f:
+                f.write('0')
+        try:
+            run = subprocess.run(argv, preexec_fn=enter, **kw)
+        finally:
+            os.rmdir(leaf)
+        deadline = time.time() + timeout
+        while _dying_cgroups(parent) and time.time() < deadline:
+            time.sleep(0.1)
+        return run, not _dying_cgroups(parent)
+    finally:
+        os.rmdir(parent)
 
 
 def resource_counts():
@@ -230,3 +276,4 @@ def kernel_log_since(mark):
 
 def kernel_log_mark():
     return len(sh('dmesg').stdout.splitlines())
+

@@ -78,10 +78,11 @@ def perftest(tool, dev, gid, size, port):
     if tool == 'ib_read_bw':
         args += ' -o 16'
     for _ in range(3):
+        before = guest.listeners()
         server = subprocess.Popen(f'timeout 300 {tool} {args}', shell=True,
                                   text=True, stdout=subprocess.PIPE,
                                   stderr=subprocess.STDOUT)
-        time.sleep(1)
+        guest.wait_for_listener(server, before)
         client = subprocess.run(f'timeout 300 {tool} {args} localhost',
                                 shell=True, text=True, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT)

@@ -5,7 +5,6 @@ figures are printed for the record (emulated guest: compare only within a
 run, see the benchmarks); nothing here asserts anything about speed.
 """
 import subprocess
-import time
 import unittest
 
 import pytest
@@ -20,36 +19,13 @@ def gid_index(dev):
         return find_gid_index(ctx)
 
 
-def listeners():
-    """The local addresses of listening TCP sockets, and the RDMA CM IDs
-    that listen (their lines: device, pid, address)."""
-    tcp = {line.split()[3] for line in
-           guest.sh('ss -Hltn').stdout.splitlines() if len(line.split()) > 3}
-    cm = guest.sh('rdma resource show cm_id').stdout.splitlines()
-    return tcp | {line for line in cm if ' LISTEN ' in line}
-
-
-def wait_for_listener(server, before, timeout=60):
-    """Until a listener that was not in @before appears, or @server exits.
-    A fixed wait was not enough: a loaded guest sometimes took longer to
-    start a server, and an rdma_cm client then got a reject (no listener
-    for its service ID)."""
-    deadline = time.time() + timeout
-    while server.poll() is None and time.time() < deadline:
-        if listeners() - before:
-            return
-        time.sleep(0.1)
-    if server.poll() is None:
-        print(f'no new listener after {timeout} s; starting the client anyway')
-
-
 def run_pair(server_cmd, client_cmd, timeout=120):
     """Run a server and, once it listens, its client; both must succeed."""
-    before = listeners()
+    before = guest.listeners()
     server = subprocess.Popen(server_cmd, shell=True, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        wait_for_listener(server, before)
+        guest.wait_for_listener(server, before)
         client = subprocess.run(client_cmd, shell=True, text=True,
                                 stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT, timeout=timeout)

@@ -277,3 +277,25 @@ def kernel_log_since(mark):
 def kernel_log_mark():
     return len(sh('dmesg').stdout.splitlines())
 
+
+def listeners():
+    """The local addresses of listening TCP sockets, and the RDMA CM IDs
+    that listen (their lines: device, pid, address)."""
+    tcp = {line.split()[3] for line in
+           sh('ss -Hltn').stdout.splitlines() if len(line.split()) > 3}
+    cm = sh('rdma resource show cm_id').stdout.splitlines()
+    return tcp | {line for line in cm if ' LISTEN ' in line}
+
+
+def wait_for_listener(server, before, timeout=60):
+    """Until a listener that was not in @before appears, or @server exits.
+    A fixed wait was not enough: a loaded guest sometimes took longer to
+    start a server, and an rdma_cm client then got a reject (no listener
+    for its service ID)."""
+    deadline = time.time() + timeout
+    while server.poll() is None and time.time() < deadline:
+        if listeners() - before:
+            return
+        time.sleep(0.1)
+    if server.poll() is None:
+        print(f'no new listener after {timeout} s; starting the client anyway')

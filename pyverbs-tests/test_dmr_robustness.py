@@ -163,10 +163,10 @@ class ContextErrorsTest(Hostile):
         kmemleak reported now and then after the random tester had hit
         it. Here the processes run in a cgroup of their own, which the
         kernel frees only with the last of their tasks."""
+        argv = [guest.program('context_check'), 'dmr0', '20']
         r, freed = guest.run_until_tasks_freed(
-            'dmr-context-check', [guest.program('context_check'), 'dmr0', '20'],
-            text=True, timeout=300, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT)
+            'dmr-context-check', argv, text=True, timeout=300,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         print(r.stdout)
         self.assertEqual(r.returncode, 0, r.stdout)
         self.assertIn('PASSED', r.stdout)

@@ -114,14 +114,14 @@ def _dying_cgroups(path):
     return int(stat['nr_dying_descendants'])
 
 
-def run_until_tasks_freed(name, argv, timeout=10, **kw):
+def run_until_tasks_freed(name, argv, wait_freed=10, **kw):
     """Run @argv (subprocess.run with @kw) in a new cgroup, remove the
-    cgroup when the program has exited, and wait up to @timeout seconds
-    for the kernel to free it. A cgroup lives on, dying, until every task
-    that ever ran in it has been freed: one that stays means that a
-    reference on one of the program's tasks (or its children's) was never
-    dropped. Returns the run and whether the cgroup went, None for that
-    when the kernel has no cgroups."""
+    cgroup when the program has exited, and wait up to @wait_freed
+    seconds for the kernel to free it. A cgroup lives on, dying, until
+    every task that ever ran in it has been freed: one that stays means
+    that a reference on one of the program's tasks (or its children's)
+    was never dropped. Returns the run and whether the cgroup went (None
+    when the kernel has no cgroups)."""
     if not cgroup_root():
         return subprocess.run(argv, **kw), None
     # A leaf without controllers under its own parent: nothing but its
@@ -138,7 +138,7 @@ def run_until_tasks_freed(name, argv, timeout=10, **kw):
             run = subprocess.run(argv, preexec_fn=enter, **kw)
         finally:
             os.rmdir(leaf)
-        deadline = time.time() + timeout
+        deadline = time.time() + wait_freed
         while _dying_cgroups(parent) and time.time() < deadline:
             time.sleep(0.1)
         return run, not _dying_cgroups(parent)

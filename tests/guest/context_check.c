@@ -5,10 +5,10 @@
  * that has one (EINVAL, from the core), and a first one whose driver
  * data dmr refuses (EOPNOTSUPP: dmr's context takes none). After the
  * refusal the same file gets its context, and a PD on it. Each round
- * runs in a child process that exits, so that what a failed call kept
- * of its process - the core used to keep a reference on the task on
- * this path - shows as leaked objects of this program in kmemleak (the
- * test reads it).
+ * runs in a child process that exits: the core used to keep a reference
+ * on the caller's task on this path, and the test (ContextErrorsTest)
+ * runs this program in a cgroup of its own, which the kernel frees only
+ * once every task of the program has been freed.
  *
  *   context_check DEV ROUNDS
  *

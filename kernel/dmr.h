@@ -18,9 +18,9 @@
  *
  * An sq_lock is never taken while an rq_lock is held, so a requester may
  * lock its own SQ and any responder's RQ, including its own. The QP
- * table's SRCU read section (dmr_qp_read_lock()) is taken outside or
- * inside any of these; dmr_destroy_qp() waits for it holding no dmr lock,
- * and nothing waits for it from inside one. A dma-buf
+ * table's SRCU read section (dmr_qp_read_lock(), dmr_lookup.h) is taken
+ * outside or inside any of these; dmr_destroy_qp() waits for it holding
+ * no dmr lock, and nothing waits for it from inside one. A dma-buf
  * exporter's invalidate runs with the reservation lock held and takes
  * only eventfd_lock of dmr's locks.
  *
@@ -316,7 +316,6 @@ void dmr_dev_forget(struct dmr_dev *dev);
 bool dmr_dev_owns_gid(struct dmr_dev *dev, const union ib_gid *gid);
 int dmr_add_gid(const struct ib_gid_attr *attr, void **context);
 int dmr_del_gid(const struct ib_gid_attr *attr, void **context);
-unsigned int dmr_gid_generation(void);
 struct dmr_dev *dmr_dev_get_by_gid(const union ib_gid *gid);
 
 /* dmr_verbs.c */
@@ -360,8 +359,6 @@ struct dmr_mr *dmr_mr_alloc(struct dmr_dev *dev, struct ib_pd *ibpd,
 int dmr_mr_publish(struct dmr_mr *mr);
 struct ib_mr *dmr_mr_commit(struct dmr_mr *mr);
 void dmr_mr_free(struct dmr_mr *mr);
-struct dmr_mr *dmr_mr_get(struct dmr_dev *dev, u32 key);
-void dmr_mr_put(struct dmr_mr *mr);
 
 /* dmr_dmabuf.c */
 struct dma_buf;
@@ -399,13 +396,8 @@ int dmr_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 int dmr_query_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		 struct ib_qp_init_attr *init);
 int dmr_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata);
-int dmr_qp_read_lock(void);
-void dmr_qp_read_unlock(int idx);
-struct dmr_qp *dmr_qp_find(u32 qpn);
 struct dmr_qp *dmr_qp_get(u32 qpn);
-struct dmr_qp *dmr_qp_get_owned(u32 qpn, struct ib_ucontext *uctx);
 struct dmr_qp *dmr_qp_get_gsi(struct dmr_dev *dev);
-void dmr_qp_put(struct dmr_qp *qp);
 void dmr_qp_error(struct dmr_qp *qp, bool rq_locked);
 void dmr_qp_sq_error(struct dmr_qp *qp);
 void dmr_qp_event(struct dmr_qp *qp, enum ib_event_type type);

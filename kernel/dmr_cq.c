@@ -7,6 +7,7 @@
 #include <rdma/uverbs_ioctl.h>
 
 #include "dmr.h"
+#include "dmr_lookup.h"
 #include "dmr_ring.h"
 
 /* Process CQs' locks never see interrupt context: a class of their own. */

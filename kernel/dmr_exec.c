@@ -16,6 +16,7 @@
 #include <rdma/ib_cache.h>
 
 #include "dmr.h"
+#include "dmr_lookup.h"
 #include "dmr_ring.h"
 #include "dmr_rules.h"
 
@@ -549,7 +550,8 @@ static void dmr_req_run(struct dmr_qp *qp)
 	struct dmr_qp *peer;
 	bool stalled;
 	u32 byte_len;
-	int posted, idx;
+	struct srcu_ctr __percpu *scp;
+	int posted;
 
 	lockdep_assert_held(&qp->sq_lock);
 	if (dmr_qp_state(qp) == IB_QPS_ERR || dmr_qp_state(qp) == IB_QPS_SQE) {
@@ -583,11 +585,11 @@ static void dmr_req_run(struct dmr_qp *qp)
 		 * message per section, so that a QP destroyed anywhere on the
 		 * host waits for one message at most, not for a whole ring.
 		 */
-		idx = dmr_qp_read_lock();
+		scp = dmr_qp_read_lock();
 		peer = dmr_req_find_peer(qp);
 		st = dmr_req_execute(qp, peer, wqe, &res, &byte_len);
 		stalled = res != DMR_RESP_ACK && dmr_req_stall(qp, peer, res);
-		dmr_qp_read_unlock(idx);
+		dmr_qp_read_unlock(scp);
 		if (stalled)
 			break;
 		if (res != DMR_RESP_ACK)

@@ -13,6 +13,7 @@
 #include <rdma/uverbs_named_ioctl.h>
 
 #include "dmr.h"
+#include "dmr_lookup.h"
 
 static int UVERBS_HANDLER(DMR_IB_METHOD_MR_QUERY)(struct uverbs_attr_bundle *attrs)
 {

@@ -13,6 +13,7 @@
 #include <rdma/rdma_netlink.h>
 
 #include "dmr.h"
+#include "dmr_lookup.h"
 
 /*
  * The generation of the GID tables of all dmr devices. The core calls
@@ -21,7 +22,7 @@
  * that answer for as long as the generation stays the same. A new GID
  * cannot make such an answer wrong; nothing needs programming for it.
  */
-static atomic_t dmr_gid_gen = ATOMIC_INIT(0);
+atomic_t dmr_gid_gen = ATOMIC_INIT(0);
 
 int dmr_add_gid(const struct ib_gid_attr *attr, void **context)
 {
@@ -32,12 +33,6 @@ int dmr_del_gid(const struct ib_gid_attr *attr, void **context)
 {
 	atomic_inc(&dmr_gid_gen);
 	return 0;
-}
-
-/* Read before the lookup it validates: pairs with the table's unlock. */
-unsigned int dmr_gid_generation(void)
-{
-	return atomic_read_acquire(&dmr_gid_gen);
 }
 
 /* Every dmr device of the host. */

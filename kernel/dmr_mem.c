@@ -185,7 +185,11 @@ static int dmr_cursor_chunk(struct dmr_cursor *c, u64 max,
 			return err;
 		c->open = true;
 	}
-	seg->mem->ops->chunk(seg->mem, seg->offset + c->pos, len, chunk);
+	/* Pinned user memory, the common case, without an indirect call. */
+	if (seg->mem->ops == &dmr_user_ops)
+		dmr_user_chunk(seg->mem, seg->offset + c->pos, len, chunk);
+	else
+		seg->mem->ops->chunk(seg->mem, seg->offset + c->pos, len, chunk);
 	return 0;
 }
 

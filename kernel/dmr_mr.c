@@ -14,6 +14,7 @@
 #include <rdma/uverbs_ioctl.h>
 
 #include "dmr.h"
+#include "dmr_lookup.h"
 
 #define DMR_MR_ACCESS_SUPPORTED \
 	(IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE | \
@@ -108,24 +109,6 @@ void dmr_mr_free(struct dmr_mr *mr)
 {
 	atomic_dec(&mr->dev->n_mr);
 	kfree(mr);
-}
-
-struct dmr_mr *dmr_mr_get(struct dmr_dev *dev, u32 key)
-{
-	struct dmr_mr *mr;
-
-	rcu_read_lock();
-	mr = xa_load(&dev->mrs, key >> 8);
-	if (mr && (mr->ibmr.lkey != key || !refcount_inc_not_zero(&mr->ref)))
-		mr = NULL;
-	rcu_read_unlock();
-	return mr;
-}
-
-void dmr_mr_put(struct dmr_mr *mr)
-{
-	if (refcount_dec_and_test(&mr->ref))
-		complete(&mr->released);
 }
 
 /*

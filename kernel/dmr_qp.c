@@ -10,6 +10,7 @@
 #include <rdma/uverbs_ioctl.h>
 
 #include "dmr.h"
+#include "dmr_lookup.h"
 #include "dmr_ring.h"
 #include "dmr_rules.h"
 
@@ -21,7 +22,7 @@
  * QP too, whose qp_num is 1 on every device: dev->gsi finds it for UD
  * sends, its index for the completions of kernel CQs (dmr_poll_cq()).
  */
-static DEFINE_XARRAY_FLAGS(dmr_qp_table, XA_FLAGS_ALLOC);
+DEFINE_XARRAY_FLAGS(dmr_qp_table, XA_FLAGS_ALLOC);
 static u32 dmr_qp_next;
 
 #define DMR_QPN_MIN 16
@@ -47,71 +48,38 @@ void dmr_qp_table_exit(void)
  * a cache line that the requesters at both ends of a connection would
  * pass back and forth twice per message. Sleepable: a requester copies
  * and takes mutexes.
+ *
+ * The SRCU-fast flavour: a read section is a per-CPU increment at each
+ * end, with no memory barrier, which took 0.035 us off each of the two
+ * sections of a message. The price is on the update side: the grace
+ * period waits for RCU grace periods instead, and dmr_destroy_qp() took
+ * 125 to 270 us where it took 50 to 150 us (measured in one boot, idle
+ * and under traffic). The readers are in process context only.
  */
-DEFINE_STATIC_SRCU(dmr_qp_srcu);
-
-int dmr_qp_read_lock(void)
-{
-	return srcu_read_lock(&dmr_qp_srcu);
-}
-
-void dmr_qp_read_unlock(int idx)
-{
-	srcu_read_unlock(&dmr_qp_srcu, idx);
-}
-
-/* The QP numbered @qpn, valid until dmr_qp_read_unlock(). */
-struct dmr_qp *dmr_qp_find(u32 qpn)
-{
-	RCU_LOCKDEP_WARN(!srcu_read_lock_held(&dmr_qp_srcu),
-			 "QP table lookup outside dmr_qp_read_lock()");
-	return xa_load(&dmr_qp_table, qpn);
-}
+DEFINE_SRCU_FAST(dmr_qp_srcu);
 
 /* The QP numbered @qpn, with a reference. */
 struct dmr_qp *dmr_qp_get(u32 qpn)
 {
-	int idx = dmr_qp_read_lock();
+	struct srcu_ctr __percpu *scp = dmr_qp_read_lock();
 	struct dmr_qp *qp = dmr_qp_find(qpn);
 
 	if (qp && !refcount_inc_not_zero(&qp->ref))
 		qp = NULL;
-	dmr_qp_read_unlock(idx);
-	return qp;
-}
-
-/*
- * The QP numbered @qpn if the process context @uctx created it, with a
- * reference; NULL for any other QP, a kernel QP, or no QP, alike, so a
- * process learns nothing of other processes' QPs.
- */
-struct dmr_qp *dmr_qp_get_owned(u32 qpn, struct ib_ucontext *uctx)
-{
-	int idx = dmr_qp_read_lock();
-	struct dmr_qp *qp = dmr_qp_find(qpn);
-
-	if (qp && (qp->uctx != uctx || !refcount_inc_not_zero(&qp->ref)))
-		qp = NULL;
-	dmr_qp_read_unlock(idx);
+	dmr_qp_read_unlock(scp);
 	return qp;
 }
 
 /* The GSI QP of @dev, with a reference. */
 struct dmr_qp *dmr_qp_get_gsi(struct dmr_dev *dev)
 {
-	int idx = dmr_qp_read_lock();
+	struct srcu_ctr __percpu *scp = dmr_qp_read_lock();
 	struct dmr_qp *qp = srcu_dereference(dev->gsi, &dmr_qp_srcu);
 
 	if (qp && !refcount_inc_not_zero(&qp->ref))
 		qp = NULL;
-	dmr_qp_read_unlock(idx);
+	dmr_qp_read_unlock(scp);
 	return qp;
-}
-
-void dmr_qp_put(struct dmr_qp *qp)
-{
-	if (refcount_dec_and_test(&qp->ref))
-		complete(&qp->released);
 }
 
 void dmr_qp_event(struct dmr_qp *qp, enum ib_event_type type)

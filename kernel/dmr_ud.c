@@ -23,6 +23,7 @@
 #include <rdma/ib_mad.h>
 
 #include "dmr.h"
+#include "dmr_lookup.h"
 #include "dmr_rules.h"
 
 /* What a RoCE v2 UD packet adds to the payload: UDP, BTH, DETH, ICRC. */

@@ -324,6 +324,8 @@ int dmr_register_device(struct dmr_dev *dev, const char *name,
 __be64 dmr_sys_image_guid(void);
 
 /* dmr_queue.c */
+struct rdma_user_mmap_entry *dmr_mmap_insert(struct ib_ucontext *ibuc,
+					     void *addr, size_t size);
 int dmr_mmap(struct ib_ucontext *ibuc, struct vm_area_struct *vma);
 void dmr_mmap_free(struct rdma_user_mmap_entry *rdma_entry);
 

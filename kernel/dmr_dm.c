@@ -154,7 +154,7 @@ struct ib_dm *dmr_alloc_dm(struct ib_device *ibdev, struct ib_ucontext *ibuc,
 			   struct uverbs_attr_bundle *attrs)
 {
 	struct dmr_dev *dev = to_dmr_dev(ibdev);
-	struct dmr_mmap_entry *entry;
+	struct rdma_user_mmap_entry *mmap;
 	struct dmr_dm *dm;
 	u64 offset, size;
 	unsigned long i;
@@ -172,20 +172,19 @@ struct ib_dm *dmr_alloc_dm(struct ib_device *ibdev, struct ib_ucontext *ibuc,
 	dm->buf = dmr_user_alloc(dm->size);
 	dm->pages = kvmalloc_array(dm->size >> PAGE_SHIFT, sizeof(*dm->pages),
 				   GFP_KERNEL);
-	entry = kzalloc_obj(*entry);
-	if (!dm->buf || !dm->pages || !entry) {
+	if (!dm->buf || !dm->pages) {
 		err = -ENOMEM;
 		goto err_free;
 	}
 	for (i = 0; i < dm->size >> PAGE_SHIFT; i++)
 		dm->pages[i] = vmalloc_to_page(dm->buf + i * PAGE_SIZE);
 
-	entry->addr = dm->buf;
-	err = rdma_user_mmap_entry_insert(ibuc, &entry->rdma_entry, dm->size);
-	if (err)
+	mmap = dmr_mmap_insert(ibuc, dm->buf, dm->size);
+	if (IS_ERR(mmap)) {
+		err = PTR_ERR(mmap);
 		goto err_free;
-	dm->mmap = &entry->rdma_entry;
-	entry = NULL;
+	}
+	dm->mmap = mmap;
 	offset = rdma_user_mmap_get_offset(dm->mmap);
 	size = dm->size;
 	err = uverbs_copy_to(attrs, DMR_IB_ATTR_ALLOC_DM_RESP_MMAP_OFFSET,
@@ -200,7 +199,6 @@ struct ib_dm *dmr_alloc_dm(struct ib_device *ibdev, struct ib_ucontext *ibuc,
 err_entry:
 	rdma_user_mmap_entry_remove(dm->mmap);
 err_free:
-	kfree(entry);
 	kvfree(dm->pages);
 	vfree(dm->buf);
 	kfree(dm);

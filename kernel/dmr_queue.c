@@ -35,6 +35,28 @@ void *dmr_user_alloc(size_t size)
 }
 
 /*
+ * Give @size bytes of dmr_user_alloc() memory at @addr an mmap entry in
+ * @ibuc, for the process to map at the entry's offset.
+ */
+struct rdma_user_mmap_entry *dmr_mmap_insert(struct ib_ucontext *ibuc,
+					     void *addr, size_t size)
+{
+	struct dmr_mmap_entry *entry;
+	int err;
+
+	entry = kzalloc_obj(*entry);
+	if (!entry)
+		return ERR_PTR(-ENOMEM);
+	entry->addr = addr;
+	err = rdma_user_mmap_entry_insert(ibuc, &entry->rdma_entry, size);
+	if (err) {
+		kfree(entry);
+		return ERR_PTR(err);
+	}
+	return &entry->rdma_entry;
+}
+
+/*
  * Allocate a ring of @nslots slots of @stride bytes. With @udata, the ring
  * is a process's: it gets an mmap entry in the caller's ucontext, and its
  * memory is charged to the caller's memory cgroup.
@@ -43,8 +65,7 @@ int dmr_queue_init(struct dmr_queue *q, struct ib_udata *udata, u32 nslots,
 		   u32 stride)
 {
 	struct dmr_ucontext *uctx;
-	struct dmr_mmap_entry *entry;
-	int err;
+	struct rdma_user_mmap_entry *mmap;
 
 	if (!dmr_ring_size_valid(nslots))
 		return -EINVAL;
@@ -61,25 +82,14 @@ int dmr_queue_init(struct dmr_queue *q, struct ib_udata *udata, u32 nslots,
 		return 0;
 
 	uctx = rdma_udata_to_drv_context(udata, struct dmr_ucontext, ibuc);
-	entry = kzalloc_obj(*entry);
-	if (!entry) {
-		err = -ENOMEM;
-		goto err_free;
+	mmap = dmr_mmap_insert(&uctx->ibuc, q->hdr, q->size);
+	if (IS_ERR(mmap)) {
+		vfree(q->hdr);
+		q->hdr = NULL;
+		return PTR_ERR(mmap);
 	}
-	entry->addr = q->hdr;
-	err = rdma_user_mmap_entry_insert(&uctx->ibuc, &entry->rdma_entry,
-					  q->size);
-	if (err) {
-		kfree(entry);
-		goto err_free;
-	}
-	q->mmap = &entry->rdma_entry;
+	q->mmap = mmap;
 	return 0;
-
-err_free:
-	vfree(q->hdr);
-	q->hdr = NULL;
-	return err;
 }
 
 void dmr_queue_cleanup(struct dmr_queue *q)

@@ -125,6 +125,9 @@ static inline bool dmr_count_get(atomic_t *count, int limit)
 
 struct dmr_ucontext {
 	struct ib_ucontext ibuc;
+	/* dmr_user_alloc() memory the process maps; the kernel only xchg()s. */
+	struct dmr_doorbell_mailbox *mailbox;
+	struct rdma_user_mmap_entry *mailbox_mmap;
 };
 
 struct dmr_pd {
@@ -299,6 +302,11 @@ static inline enum ib_qp_state dmr_qp_state(struct dmr_qp *qp)
 static inline struct dmr_mr *to_dmr_mr(struct ib_mr *ibmr)
 {
 	return container_of(ibmr, struct dmr_mr, ibmr);
+}
+
+static inline struct dmr_ucontext *to_dmr_ucontext(struct ib_ucontext *ibuc)
+{
+	return container_of(ibuc, struct dmr_ucontext, ibuc);
 }
 
 static inline struct dmr_ah *to_dmr_ah(struct ib_ah *ibah)

@@ -5,6 +5,7 @@
  */
 #include <linux/etherdevice.h>
 #include <linux/random.h>
+#include <linux/vmalloc.h>
 #include <net/addrconf.h>
 #include <rdma/ib_addr.h>
 #include <rdma/ib_cache.h>
@@ -158,9 +159,15 @@ static void dmr_get_dev_fw_str(struct ib_device *ibdev, char *str)
 	snprintf(str, IB_FW_VERSION_NAME_MAX, "%u.0", DMR_UVERBS_ABI_VERSION);
 }
 
+/*
+ * A context gets its doorbell mailbox (dmr-abi.h) first, so that it is
+ * the entry at mmap offset 0.
+ */
 static int dmr_alloc_ucontext(struct ib_ucontext *ibuc, struct ib_udata *udata)
 {
+	struct dmr_ucontext *uctx = to_dmr_ucontext(ibuc);
 	struct dmr_dev *dev = to_dmr_dev(ibuc->device);
+	struct dmr_alloc_ucontext_resp resp = {};
 	int err;
 
 	err = ib_is_udata_in_empty(udata);
@@ -168,18 +175,49 @@ static int dmr_alloc_ucontext(struct ib_ucontext *ibuc, struct ib_udata *udata)
 		return err;
 	if (!dmr_count_get(&dev->n_ucontext, DMR_MAX_UCONTEXT))
 		return -ENOMEM;
+	uctx->mailbox = dmr_user_alloc(PAGE_SIZE);
+	if (!uctx->mailbox) {
+		err = -ENOMEM;
+		goto err_count;
+	}
+	uctx->mailbox_mmap = dmr_mmap_insert(ibuc, uctx->mailbox, PAGE_SIZE);
+	if (IS_ERR(uctx->mailbox_mmap)) {
+		err = PTR_ERR(uctx->mailbox_mmap);
+		goto err_mailbox;
+	}
+	resp.flags = DMR_CONTEXT_F_MAILBOX;
+	resp.mailbox_mmap_offset = rdma_user_mmap_get_offset(uctx->mailbox_mmap);
+	err = ib_respond_udata(udata, resp);
+	if (err)
+		goto err_mmap;
 	return 0;
+
+err_mmap:
+	rdma_user_mmap_entry_remove(uctx->mailbox_mmap);
+err_mailbox:
+	vfree(uctx->mailbox);
+err_count:
+	atomic_dec(&dev->n_ucontext);
+	return err;
 }
 
 static void dmr_dealloc_ucontext(struct ib_ucontext *ibuc)
 {
+	struct dmr_ucontext *uctx = to_dmr_ucontext(ibuc);
+
+	/* A process may still map the page; the mapping holds it. */
+	rdma_user_mmap_entry_remove(uctx->mailbox_mmap);
+	vfree(uctx->mailbox);
 	atomic_dec(&to_dmr_dev(ibuc->device)->n_ucontext);
 }
 
 /*
- * Device removal with processes still attached: the core zaps our mmaps
- * and destroys every object; nothing else to do, but the op must exist
- * for the core to disassociate instead of waiting for the processes.
+ * Device removal with processes still attached: the core destroys every
+ * object. The process's mappings are not zapped (the core only zaps what
+ * rdma_user_mmap_io() mapped), but each mapped page holds a reference of
+ * its own (dmr_map_pages()), so they stay harmless memory of the process.
+ * Nothing else to do, but the op must exist for the core to disassociate
+ * instead of waiting for the processes.
  */
 static void dmr_disassociate_ucontext(struct ib_ucontext *ibuc)
 {

@@ -450,7 +450,10 @@ class DoorbellTest(unittest.TestCase):
     QP by number and accepts only the calling context's own QPs (another
     context's, in RTS, is refused both ways, and so is every other number
     around them); the POST_SEND command, version 1's doorbell, is
-    refused."""
+    refused. The mailbox doorbell follows the same rules, empties the
+    mailbox, and refuses an empty one; the provider rings with the QP
+    number when the mailbox is full, and two threads racing for it lose
+    no send."""
 
     def test_doorbell_method_and_post_send_refused(self):
         guest.ensure_dmr_links()

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "dmr.h"
@@ -143,10 +144,41 @@ static const struct verbs_context_ops dmr_ctx_ops = {
 	.rereg_mr = dmr_rereg_mr,
 };
 
+struct dmr_alloc_context_resp {
+	struct ib_uverbs_get_context_resp ibv_resp;
+	struct dmr_alloc_ucontext_resp drv;
+};
+
+/*
+ * Map the doorbell mailbox if the kernel has one. Without it (an older
+ * kernel, or no memory for the mapping) every send rings with the QP
+ * number as an attribute, which works as well and costs a little more.
+ */
+static void dmr_mailbox_map(struct dmr_context *ctx,
+			    const struct dmr_alloc_ucontext_resp *resp)
+{
+	struct ib_uverbs_ioctl_hdr *hdr = &ctx->mailbox_doorbell;
+	size_t size = sysconf(_SC_PAGESIZE);
+	void *p;
+
+	if (!(resp->flags & DMR_CONTEXT_F_MAILBOX))
+		return;
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		 ctx->ibv_ctx.context.cmd_fd, resp->mailbox_mmap_offset);
+	if (p == MAP_FAILED)
+		return;
+	hdr->length = sizeof(*hdr);
+	hdr->object_id = UVERBS_OBJECT_QP;
+	hdr->method_id = DMR_IB_METHOD_QP_DOORBELL_MAILBOX;
+	hdr->driver_id = DMR_DRIVER_ID;
+	ctx->mailbox = p;
+	ctx->mailbox_size = size;
+}
+
 static struct verbs_context *dmr_alloc_context(struct ibv_device *ibdev,
 					       int cmd_fd, void *private_data)
 {
-	struct ib_uverbs_get_context_resp resp;
+	struct dmr_alloc_context_resp resp = {};
 	struct ibv_get_context cmd;
 	struct dmr_context *ctx;
 
@@ -154,12 +186,13 @@ static struct verbs_context *dmr_alloc_context(struct ibv_device *ibdev,
 					   DMR_DRIVER_ID);
 	if (!ctx)
 		return NULL;
-	if (ibv_cmd_get_context(&ctx->ibv_ctx, &cmd, sizeof(cmd), NULL, &resp,
-				sizeof(resp))) {
+	if (ibv_cmd_get_context(&ctx->ibv_ctx, &cmd, sizeof(cmd), NULL,
+				&resp.ibv_resp, sizeof(resp))) {
 		verbs_uninit_context(&ctx->ibv_ctx);
 		free(ctx);
 		return NULL;
 	}
+	dmr_mailbox_map(ctx, &resp.drv);
 	verbs_set_ops(&ctx->ibv_ctx, &dmr_ctx_ops);
 	return &ctx->ibv_ctx;
 }
@@ -168,6 +201,8 @@ static void dmr_free_context(struct ibv_context *ibctx)
 {
 	struct dmr_context *ctx = to_dmr_ctx(ibctx);
 
+	if (ctx->mailbox)
+		munmap(ctx->mailbox, ctx->mailbox_size);
 	verbs_uninit_context(&ctx->ibv_ctx);
 	free(ctx);
 }

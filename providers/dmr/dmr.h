@@ -30,6 +30,14 @@ struct dmr_device {
 
 struct dmr_context {
 	struct verbs_context ibv_ctx;
+	/*
+	 * The doorbell mailbox (dmr-abi.h), NULL if the kernel has none, and
+	 * the RDMA_VERBS_IOCTL that rings the QP in it, which has no
+	 * attribute: built once, as each QP's own doorbell is.
+	 */
+	struct dmr_doorbell_mailbox *mailbox;
+	size_t mailbox_size;
+	struct ib_uverbs_ioctl_hdr mailbox_doorbell;
 };
 
 /* A mapped ring and this side's own index into it. */

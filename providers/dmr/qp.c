@@ -62,12 +62,45 @@ static int dmr_doorbell_init(struct dmr_qp *qp)
 	return 0;
 }
 
-/* Tell the kernel to execute the WQEs up to the producer index. */
+/*
+ * Take the context's mailbox for @qpn if it is empty (dmr-abi.h). A load
+ * first: a full mailbox is left alone without writing its cache line,
+ * which the kernel and every sending thread share.
+ */
+static bool dmr_mailbox_take(struct dmr_doorbell_mailbox *mailbox,
+			     uint32_t qpn)
+{
+	_Atomic(uint32_t) *slot = (_Atomic(uint32_t) *)&mailbox->qpn;
+	uint32_t empty = 0;
+
+	return !atomic_load_explicit(slot, memory_order_relaxed) &&
+	       atomic_compare_exchange_strong(slot, &empty, qpn);
+}
+
+/*
+ * Tell the kernel to execute the WQEs up to the producer index: through
+ * the context's mailbox if it is empty, which the kernel handles for
+ * less, else with the QP's own command. Called under the QP's sq_lock,
+ * so only this call can have put this QP's number in the mailbox: if the
+ * kernel failed before it emptied the mailbox (the device is gone, for
+ * one), the number is taken back, or every later send of the context
+ * would find the mailbox full.
+ */
 static int dmr_doorbell(struct dmr_qp *qp)
 {
-	if (ioctl(qp->vqp.qp.context->cmd_fd, RDMA_VERBS_IOCTL, qp->doorbell))
-		return errno;
-	return 0;
+	struct dmr_context *ctx = to_dmr_ctx(qp->vqp.qp.context);
+	uint32_t qpn = qp->vqp.qp.qp_num;
+	void *cmd = qp->doorbell;
+	int err = 0;
+
+	if (ctx->mailbox && dmr_mailbox_take(ctx->mailbox, qpn))
+		cmd = &ctx->mailbox_doorbell;
+	if (ioctl(ctx->ibv_ctx.context.cmd_fd, RDMA_VERBS_IOCTL, cmd))
+		err = errno;
+	if (err && cmd != qp->doorbell)
+		atomic_compare_exchange_strong(
+			(_Atomic(uint32_t) *)&ctx->mailbox->qpn, &qpn, 0);
+	return err;
 }
 
 /* Ask the kernel to flush the receive queue of a QP in the error state. */

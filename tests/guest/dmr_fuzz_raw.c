@@ -14,8 +14,9 @@
  * nothing but the DMs this file allocates there. That makes the isolation
  * of contexts checkable: on the raw context no MR method and no doorbell
  * may ever succeed, a DM method only with a handle of a live DM of the raw
- * context, and mmap() only within a live DM's range. A success anywhere
- * else is a violation: the tester says so and exits with status 3.
+ * context, and mmap() only within a live DM's range or of the context's
+ * doorbell mailbox. A success anywhere else is a violation: the tester
+ * says so and exits with status 3.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -384,10 +385,41 @@ static void raw_doorbell_method(int fd)
 }
 
 /*
- * The doorbells: dmr's QP doorbell method, and POST_SEND and POST_RECV
- * write() commands with random handles, counts and sizes, and work
- * requests of random bytes after them. POST_SEND must fail for every QP:
- * a process rings its send queue with the method.
+ * The mailbox doorbell on file @fd: a QP number in the mailbox of @fd's
+ * context (the mapping at offset 0: the kernel makes it first), then the
+ * method without attributes. It may only work for a QP of that context,
+ * and then it has emptied the mailbox.
+ */
+static void raw_mailbox_method(int fd)
+{
+	struct raw_call c = {};
+	uint32_t *mailbox, qpn = pick(8) ? some_qpn() : 0;
+	int err;
+
+	mailbox = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (mailbox == MAP_FAILED) {
+		violation("a context's doorbell mailbox did not map", fd);
+		return;
+	}
+	*mailbox = qpn;
+	c.hdr.object_id = UVERBS_OBJECT_QP;
+	c.hdr.method_id = DMR_IB_METHOD_QP_DOORBELL_MAILBOX;
+	err = raw_ioctl(fd, &c, R_DOORBELL);
+	if (!err && (!qpn || !fd_owns_qpn(fd, qpn)))
+		violation("a mailbox doorbell worked on a QP number its context does not own",
+			  qpn);
+	if (!err && *mailbox)
+		violation("a mailbox doorbell left its QP number in the mailbox",
+			  *mailbox);
+	munmap(mailbox, PAGE);
+}
+
+/*
+ * The doorbells: dmr's QP doorbell methods (by number and by mailbox),
+ * and POST_SEND and POST_RECV write() commands with random handles,
+ * counts and sizes, and work requests of random bytes after them.
+ * POST_SEND must fail for every QP: a process rings its send queue with
+ * dmr's methods.
  */
 static void raw_doorbell(int fd, uint64_t handle, int on_raw)
 {
@@ -403,7 +435,10 @@ static void raw_doorbell(int fd, uint64_t handle, int on_raw)
 	ssize_t r;
 
 	if (pick(2)) {
-		raw_doorbell_method(fd);
+		if (pick(2))
+			raw_doorbell_method(fd);
+		else
+			raw_mailbox_method(fd);
 		return;
 	}
 	memset(&w, 0, sizeof(w));
@@ -478,12 +513,14 @@ static void raw_mmap(void)
 		    raw->cmd_fd, offset);
 	if (addr == MAP_FAILED)
 		return;
-	raw_ok[R_MMAP]++;
 	for (i = 0; i < NDMS; i++)
 		inside |= dms[i].live && offset >= dms[i].offset &&
 			  offset + len <= dms[i].offset + dms[i].size;
-	if (!inside)
-		violation("mapped a range that is no DM of the raw context",
+	/* Counted as a DM mapped: the test wants DMs to have been. */
+	raw_ok[R_MMAP] += inside;
+	/* The doorbell mailbox, at offset 0: every context has one. */
+	if (!inside && (offset || len != PAGE))
+		violation("mapped a range that is no DM or mailbox of the raw context",
 			  offset);
 	m->addr = addr;
 	m->len = len;

@@ -24,6 +24,9 @@
  * command, version 1's doorbell, is refused.
  * 3: the doorbell names its QP by number (DMR_IB_ATTR_QP_DOORBELL_QPN),
  * not by handle.
+ * What an older provider or kernel can do without, such as the doorbell
+ * mailbox (DMR_CONTEXT_F_MAILBOX), is announced by a flag, not by a new
+ * version.
  */
 #define DMR_UVERBS_ABI_VERSION 3
 
@@ -154,6 +157,26 @@ struct dmr_cqe {
 
 #define DMR_CQE_SIZE 64
 
+/*
+ * A context's doorbell mailbox (see DMR_IB_METHOD_QP_DOORBELL_MAILBOX): a
+ * page of its own, mapped at @mailbox_mmap_offset of the context's
+ * response if DMR_CONTEXT_F_MAILBOX is set. @qpn 0 is empty.
+ */
+struct dmr_doorbell_mailbox {
+	__u32 qpn;
+	__u32 reserved[15];
+};
+
+enum dmr_context_flags {
+	DMR_CONTEXT_F_MAILBOX = 1 << 0,
+};
+
+struct dmr_alloc_ucontext_resp {
+	__u32 flags;			/* enum dmr_context_flags */
+	__u32 reserved;
+	__aligned_u64 mailbox_mmap_offset;
+};
+
 /* Where a ring is and how it is laid out. */
 struct dmr_ring_info {
 	__aligned_u64 mmap_offset;
@@ -212,9 +235,19 @@ struct dmr_mr_query_resp {
  * up to the ring's producer index, in this call. The QP is named by its
  * QP number (a u32); a number that is not a QP of the calling context
  * gets EINVAL.
+ *
+ * DMR_IB_METHOD_QP_DOORBELL takes the number as an attribute.
+ * DMR_IB_METHOD_QP_DOORBELL_MAILBOX takes no attribute, which the kernel
+ * handles for less: it rings the QP whose number is in the context's
+ * mailbox and empties the mailbox; ENOENT if it was empty. A process
+ * puts a number in the mailbox only if it is empty, with one atomic
+ * compare-and-exchange, and makes that call right after. If it finds the
+ * mailbox full (another thread is between the two steps) it rings with
+ * DMR_IB_METHOD_QP_DOORBELL instead.
  */
 enum dmr_ib_qp_methods {
 	DMR_IB_METHOD_QP_DOORBELL = (1U << UVERBS_ID_NS_SHIFT),
+	DMR_IB_METHOD_QP_DOORBELL_MAILBOX,
 };
 
 enum dmr_ib_qp_doorbell_attrs {

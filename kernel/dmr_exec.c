@@ -707,8 +707,9 @@ static bool dmr_qp_can_send(struct dmr_qp *qp)
 }
 
 /*
- * The doorbell of a process's send queue (DMR_IB_METHOD_QP_DOORBELL):
- * execute the WQEs it put in its mapped ring, here in its system call.
+ * The doorbell of a process's send queue (DMR_IB_METHOD_QP_DOORBELL and
+ * its mailbox twin): execute the WQEs it put in its mapped ring, here in
+ * its system call.
  */
 int dmr_qp_doorbell(struct dmr_qp *qp)
 {

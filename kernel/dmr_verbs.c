@@ -369,7 +369,7 @@ int dmr_register_device(struct dmr_dev *dev, const char *name,
 	 * The legacy write commands a process uses: the receive flush and CQ
 	 * arming (see the provider). POST_SEND is enabled only so that it
 	 * reaches dmr_post_send() and gets its documented EINVAL: the send
-	 * doorbell is DMR_IB_METHOD_QP_DOORBELL.
+	 * doorbell is DMR_IB_METHOD_QP_DOORBELL or its mailbox twin.
 	 */
 	ibdev->uverbs_cmd_mask |= BIT_ULL(IB_USER_VERBS_CMD_POST_SEND) |
 				  BIT_ULL(IB_USER_VERBS_CMD_POST_RECV) |

@@ -397,10 +397,8 @@ static void raw_mailbox_method(int fd)
 	int err;
 
 	mailbox = mmap(NULL, PAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (mailbox == MAP_FAILED) {
+	if (mailbox == MAP_FAILED)
 		violation("a context's doorbell mailbox did not map", fd);
-		return;
-	}
 	*mailbox = qpn;
 	c.hdr.object_id = UVERBS_OBJECT_QP;
 	c.hdr.method_id = DMR_IB_METHOD_QP_DOORBELL_MAILBOX;

@@ -120,7 +120,7 @@ static void dmr_dmabuf_unmap_cpu(struct dmr_dmabuf *d)
 		else
 			memunmap(d->ranges[i].va);
 	}
-	kfree(d->ranges);
+	kvfree(d->ranges);
 	d->ranges = NULL;
 	d->nranges = 0;
 }
@@ -181,18 +181,35 @@ static int dmr_dmabuf_map_range(struct dmr_dmabuf *d, phys_addr_t phys,
 	return r->io ? 0 : -ENOMEM;
 }
 
-/* CPU mappings of every DMA segment the exporter gave us. */
+/*
+ * CPU mappings of every DMA segment the exporter gave us. The exporter's
+ * table is not trusted to cover the MR: a table with no segment, or one
+ * that ends before the MR does, is refused (-EIO), since every access
+ * looks a byte up in the ranges it made.
+ */
 static int dmr_dmabuf_map_cpu(struct dmr_dmabuf *d)
 {
 	struct sg_table *sgt = &d->umem->umem.sgt_append.sgt;
+	u64 need = d->first_offset + d->umem->umem.length;
 	struct device *dma_dev = d->dev->dma_dev;
 	struct scatterlist *sg;
 	u64 start = 0;
 	int i, err;
 
-	d->ranges = kcalloc(sgt->nents, sizeof(*d->ranges), GFP_KERNEL);
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		start += sg_dma_len(sg);
+	if (!sgt->sgl || !sgt->nents || start < need) {
+		dmr_warn_ratelimited(d->dev, "%s mapped %llu bytes for an MR that needs %llu: refused\n",
+				     d->umem->attach->dmabuf->exp_name, start,
+				     need);
+		return -EIO;
+	}
+	/* A table of a large buffer is large: charged to the process. */
+	d->ranges = kvcalloc(sgt->nents, sizeof(*d->ranges),
+			     GFP_KERNEL_ACCOUNT);
 	if (!d->ranges)
 		return -ENOMEM;
+	start = 0;
 	for_each_sgtable_dma_sg(sgt, sg, i) {
 		struct dmr_dmabuf_range *r = &d->ranges[d->nranges];
 
@@ -212,7 +229,12 @@ static int dmr_dmabuf_map_cpu(struct dmr_dmabuf *d)
 
 /*
  * Map the buffer for the device and the CPU. A refusal by the exporter
- * makes the MR revoked until a later attempt succeeds.
+ * makes the MR revoked until a later attempt succeeds. Whatever failed,
+ * nothing stays mapped: ib_umem_dmabuf_map_pages() can map the table and
+ * then fail waiting for the exporter's fences, and a table kept from a
+ * failed attempt is one that invalidate_mappings would not unmap (the MR
+ * is not MAPPED) and that the next attempt would reuse without asking
+ * the exporter.
  */
 static int dmr_dmabuf_map_locked(struct dmr_dmabuf *d)
 {
@@ -224,11 +246,10 @@ static int dmr_dmabuf_map_locked(struct dmr_dmabuf *d)
 	if (d->state == DMR_DMABUF_RELEASED)
 		return -EACCES;
 	err = ib_umem_dmabuf_map_pages(d->umem);
-	if (!err) {
+	if (!err)
 		err = dmr_dmabuf_map_cpu(d);
-		if (err)
-			ib_umem_dmabuf_unmap_pages(d->umem);
-	}
+	if (err)
+		ib_umem_dmabuf_unmap_pages(d->umem);
 	if (err) {
 		if (d->state != DMR_DMABUF_REVOKED)
 			d->revokes++;
@@ -385,8 +406,8 @@ int dmr_mem_init_dmabuf(struct dmr_dev *dev, struct dmr_mem *mem,
 	struct dmr_dmabuf *d;
 	int err;
 
-	d = kzalloc_obj(*d);
-	umem = kzalloc_obj(*umem);
+	d = kzalloc_obj(*d, GFP_KERNEL_ACCOUNT);
+	umem = kzalloc_obj(*umem, GFP_KERNEL_ACCOUNT);
 	if (!d || !umem) {
 		err = -ENOMEM;
 		goto err_free;
@@ -422,7 +443,9 @@ int dmr_mem_init_dmabuf(struct dmr_dev *dev, struct dmr_mem *mem,
 			dev_name(dev->dma_dev), err);
 		d->state = DMR_DMABUF_RELEASED;
 		dma_buf_detach(dmabuf, umem->attach);
-		err = err == -ENODEV ? err : -EOPNOTSUPP;
+		/* The exporter's own refusal or bad table, or ours. */
+		if (err != -ENODEV && err != -EIO)
+			err = -EOPNOTSUPP;
 		goto err_free;
 	}
 	mem->dmabuf = d;

@@ -75,6 +75,8 @@ enum dmr_limits {
 	DMR_MAX_UCONTEXT = 4096,
 	DMR_MAX_PKEYS = 1,
 	DMR_MAX_AH = 65536,
+	/* Each up to DMR_MAX_DM_SIZE, charged to the process's cgroup. */
+	DMR_MAX_DM = 4096,
 	DMR_GID_TABLE_LEN = 32,
 };
 
@@ -92,7 +94,12 @@ struct dmr_dev {
 	 * for that function. NULL if the netdev has no PCI ancestor.
 	 */
 	struct device *dma_dev;
-	struct net_device *ndev;	/* held by ib_device_set_netdev() */
+	/*
+	 * Held by the core from ib_device_set_netdev() until it unregisters
+	 * the device, after it has stopped the verbs and the data path:
+	 * those may dereference it; sysfs and queries use dmr_netdev_get().
+	 */
+	struct net_device *ndev;
 	struct list_head list;		/* dmr_devices, under dmr_devices_lock */
 
 	struct xarray mrs;		/* key index -> dmr_mr, RCU readers */
@@ -108,6 +115,7 @@ struct dmr_dev {
 	atomic_t n_mr;
 	atomic_t n_srq;
 	atomic_t n_ah;
+	atomic_t n_dm;
 };
 
 /*
@@ -218,6 +226,17 @@ struct dmr_qp {
 	u32 max_inline;
 	/* Attributes, as modify_qp set them (sgid_attr not held). */
 	struct ib_qp_attr attr;
+	/*
+	 * Host-unique, new whenever modify_qp may have changed who this QP
+	 * is connected to: a requester's answer to "is this my responder"
+	 * holds while it stays the same (dmr_resp_conn_ok()).
+	 */
+	u64 conn_id;
+	/*
+	 * Set once by dmr_destroy_qp() before it waits: a message to or
+	 * from this QP stops at its next bracket (dmr_mem_stop).
+	 */
+	bool stopping;
 	struct completion released;
 	/* Completes the SQ flush of an error raised by a responder. */
 	struct work_struct flush_work;
@@ -237,11 +256,14 @@ struct dmr_qp {
 	u8 retries_left;
 	bool stalled;
 	/*
-	 * The device found to own the destination GID, in GID generation
-	 * @peer_gid_gen (dmr_gid_generation()); NULL: look again.
+	 * The responder found to be the other end of the connection, with
+	 * its conn_id, in GID generation @conn_gid_gen
+	 * (dmr_gid_generation()); only compared, never followed.
 	 */
-	struct dmr_dev *peer_gid_dev;
-	unsigned int peer_gid_gen;
+	struct dmr_qp *conn_peer;
+	u64 conn_peer_id;
+	unsigned int conn_gid_gen;
+	struct dmr_mem_stop stop;	/* of the message being copied */
 	struct dmr_send_wqe *send_wqe;	/* private copy of one send WQE */
 	struct dmr_xfer local;
 	struct dmr_xfer remote;
@@ -325,6 +347,7 @@ bool dmr_dev_owns_gid(struct dmr_dev *dev, const union ib_gid *gid);
 int dmr_add_gid(const struct ib_gid_attr *attr, void **context);
 int dmr_del_gid(const struct ib_gid_attr *attr, void **context);
 struct dmr_dev *dmr_dev_get_by_gid(const union ib_gid *gid);
+struct net_device *dmr_netdev_get(struct dmr_dev *dev);
 
 /* dmr_verbs.c */
 int dmr_register_device(struct dmr_dev *dev, const char *name,
@@ -439,7 +462,6 @@ int dmr_post_srq_recv(struct ib_srq *ibsrq, const struct ib_recv_wr *wr,
 		      const struct ib_recv_wr **bad_wr);
 void dmr_retry_work(struct work_struct *work);
 void dmr_send_work(struct work_struct *work);
-void dmr_sq_process(struct dmr_qp *qp);
 int dmr_qp_doorbell(struct dmr_qp *qp);
 
 /* dmr_ud.c */

@@ -32,7 +32,17 @@ struct dmr_dm {
 	struct list_head exports;	/* under dmr_dm_lock */
 };
 
-/* A dma-buf over a DM; outlives the DM if the dma-buf is still open. */
+/*
+ * A dma-buf over a DM; outlives the DM if the dma-buf is still open.
+ * The protocol between the DM's free and the exporter's callbacks:
+ *
+ *  - @revoked is set under the reservation lock, before @dm is cleared;
+ *  - map reads @dm only under the reservation lock, with @revoked false,
+ *    so it never sees the DM gone;
+ *  - @dm is cleared under dmr_dm_lock once the export is revoked, or
+ *    for an export whose dma-buf is being released (no importer left to
+ *    map it).
+ */
 struct dmr_dm_export {
 	struct dmr_dm *dm;		/* NULL once revoked, under dmr_dm_lock */
 	struct dma_buf *dmabuf;
@@ -69,18 +79,21 @@ static struct sg_table *dmr_dm_map(struct dma_buf_attachment *attach,
 {
 	struct dmr_dm_export *e = attach->dmabuf->priv;
 	struct sg_table *sgt;
+	struct dmr_dm *dm;
 	int err;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 	if (e->revoked)
 		return ERR_PTR(-ENODEV);
+	/* Not revoked, so the DM and its pages are still there. */
+	dm = e->dm;
+	if (WARN_ON_ONCE(!dm))
+		return ERR_PTR(-ENODEV);
 	sgt = kzalloc_obj(*sgt);
 	if (!sgt)
 		return ERR_PTR(-ENOMEM);
-	/* Not revoked, so the DM and its pages are still there. */
-	err = sg_alloc_table_from_pages(sgt, e->dm->pages,
-					e->dm->size >> PAGE_SHIFT, 0,
-					e->dm->size, GFP_KERNEL);
+	err = sg_alloc_table_from_pages(sgt, dm->pages, dm->size >> PAGE_SHIFT,
+					0, dm->size, GFP_KERNEL);
 	if (err)
 		goto err_free;
 	err = dma_map_sgtable(attach->dev, sgt, dir, 0);
@@ -163,15 +176,19 @@ struct ib_dm *dmr_alloc_dm(struct ib_device *ibdev, struct ib_ucontext *ibuc,
 	if (attr->flags || !attr->length || attr->length > DMR_MAX_DM_SIZE ||
 	    attr->alignment > PAGE_SHIFT)
 		return ERR_PTR(-EINVAL);
-	dm = kzalloc_obj(*dm);
-	if (!dm)
+	if (!dmr_count_get(&dev->n_dm, DMR_MAX_DM))
 		return ERR_PTR(-ENOMEM);
+	dm = kzalloc_obj(*dm, GFP_KERNEL_ACCOUNT);
+	if (!dm) {
+		err = -ENOMEM;
+		goto err_count;
+	}
 	dm->dev = dev;
 	INIT_LIST_HEAD(&dm->exports);
 	dm->size = PAGE_ALIGN(attr->length);
 	dm->buf = dmr_user_alloc(dm->size);
 	dm->pages = kvmalloc_array(dm->size >> PAGE_SHIFT, sizeof(*dm->pages),
-				   GFP_KERNEL);
+				   GFP_KERNEL_ACCOUNT);
 	if (!dm->buf || !dm->pages) {
 		err = -ENOMEM;
 		goto err_free;
@@ -184,6 +201,7 @@ struct ib_dm *dmr_alloc_dm(struct ib_device *ibdev, struct ib_ucontext *ibuc,
 		err = PTR_ERR(mmap);
 		goto err_free;
 	}
+	/* From here the entry owns dm->buf (dmr_mmap_free()). */
 	dm->mmap = mmap;
 	offset = rdma_user_mmap_get_offset(dm->mmap);
 	size = dm->size;
@@ -198,10 +216,13 @@ struct ib_dm *dmr_alloc_dm(struct ib_device *ibdev, struct ib_ucontext *ibuc,
 
 err_entry:
 	rdma_user_mmap_entry_remove(dm->mmap);
+	dm->buf = NULL;
 err_free:
 	kvfree(dm->pages);
 	vfree(dm->buf);
 	kfree(dm);
+err_count:
+	atomic_dec(&dev->n_dm);
 	return ERR_PTR(err);
 }
 
@@ -211,27 +232,37 @@ int dmr_dealloc_dm(struct ib_dm *ibdm, struct uverbs_attr_bundle *attrs)
 	struct dmr_dm_export *e, *tmp;
 	LIST_HEAD(live);
 
-	/* Take the exports whose dma-buf is still open off the DM. */
+	/*
+	 * Take the exports off the DM. One whose dma-buf is being released
+	 * has no importer that could still map it; the others keep their
+	 * DM until they are revoked (see struct dmr_dm_export).
+	 */
 	mutex_lock(&dmr_dm_lock);
 	list_for_each_entry_safe(e, tmp, &dm->exports, node) {
 		list_del(&e->node);
-		e->dm = NULL;
 		if (get_file_active(&e->dmabuf->file))
 			list_add(&e->node, &live);
+		else
+			e->dm = NULL;
 	}
 	mutex_unlock(&dmr_dm_lock);
 
 	list_for_each_entry_safe(e, tmp, &live, node) {
+		list_del(&e->node);
 		dmr_dm_revoke(e);
+		mutex_lock(&dmr_dm_lock);
+		e->dm = NULL;
+		mutex_unlock(&dmr_dm_lock);
 		fput(e->dmabuf->file);
 	}
 	/*
-	 * No new mapping can be made; pages a process still maps hold their
-	 * own references (dmr_mmap() inserted them), so free the memory.
+	 * No new mapping can be made. The entry frees the memory once no
+	 * dmr_mmap() holds it; pages a process maps hold their own
+	 * references.
 	 */
 	rdma_user_mmap_entry_remove(dm->mmap);
 	kvfree(dm->pages);
-	vfree(dm->buf);
+	atomic_dec(&dm->dev->n_dm);
 	kfree(dm);
 	return 0;
 }

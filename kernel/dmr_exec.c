@@ -9,9 +9,17 @@
  *
  * Requester and responder are kept apart (dmr_req_* and dmr_resp_*), as
  * the two ends of a wire would be; only the transport between them is a
- * function call instead of packets.
+ * function call instead of packets. Like a RoCE responder, the responder
+ * answers only the QP it is connected to (dmr_resp_conn_ok()).
+ *
+ * Bounds: a doorbell executes a budget of WQEs and bytes, and leaves the
+ * rest, and any message that does not fit in it, to send_work; a message
+ * stops between two brackets of its copy when either QP is destroyed or
+ * the process is killed.
  */
 #include <linux/jiffies.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <rdma/ib_cache.h>
 
@@ -110,28 +118,92 @@ enum ib_wc_status dmr_xfer_sges(struct dmr_xfer *x, struct dmr_dev *dev,
 }
 
 /*
- * The responder of @qp's connection: the QP with the destination number,
- * on the dmr device that owns the destination GID; valid until the
- * caller's dmr_qp_read_unlock(). The GID lookup takes the GID table's
- * lock with interrupts off, which is a tenth of a small RDMA WRITE's
- * cost: its answer is kept for as long as no GID goes away. Under
- * sq_lock.
+ * The QP that @qp's requests are addressed to: the destination number,
+ * valid until the caller's dmr_qp_read_unlock(). Whether it really is
+ * the other end of @qp's connection is the responder's to check
+ * (dmr_resp_conn_ok()). Under sq_lock.
  */
 static struct dmr_qp *dmr_req_find_peer(struct dmr_qp *qp)
 {
 	struct dmr_qp *peer = dmr_qp_find(qp->attr.dest_qp_num);
-	unsigned int gen;
 
 	if (!peer || peer->ibqp.qp_type != IB_QPT_RC)
 		return NULL;
-	gen = dmr_gid_generation();
-	if (qp->peer_gid_dev != peer->dev || qp->peer_gid_gen != gen) {
-		if (!dmr_dev_owns_gid(peer->dev, &qp->attr.ah_attr.grh.dgid))
-			return NULL;
-		qp->peer_gid_dev = peer->dev;
-		qp->peer_gid_gen = gen;
-	}
 	return peer;
+}
+
+/* The GID at @qp's source GID index, with its attribute; or an error. */
+static const struct ib_gid_attr *dmr_qp_sgid_attr(struct dmr_qp *qp)
+{
+	return rdma_get_gid_attr(&qp->dev->ibdev, 1,
+				 qp->attr.ah_attr.grh.sgid_index);
+}
+
+static struct net *dmr_gid_attr_net(const struct ib_gid_attr *attr)
+{
+	struct net_device *ndev = rdma_read_gid_attr_ndev_rcu(attr);
+
+	return IS_ERR(ndev) ? NULL : dev_net(ndev);
+}
+
+/*
+ * Whether the request of @qp is one @peer's connection accepts, as a
+ * RoCE responder checks a packet's addresses: @peer is connected to @qp's
+ * number, each QP's destination GID is the other's source GID, and both
+ * GIDs are in the same network namespace. Anything else is a stranger,
+ * whose requests are dropped unanswered (the requester retries, then
+ * fails with a retry error); a stranger never touches @peer's memory or
+ * state.
+ */
+static bool dmr_resp_conn_check(struct dmr_qp *qp, struct dmr_qp *peer)
+{
+	const struct ib_gid_attr *mine, *theirs;
+	bool ok = false;
+
+	if (peer->attr.dest_qp_num != qp->ibqp.qp_num)
+		return false;
+	mine = dmr_qp_sgid_attr(qp);
+	if (IS_ERR(mine))
+		return false;
+	theirs = dmr_qp_sgid_attr(peer);
+	if (IS_ERR(theirs))
+		goto out_mine;
+	if (!memcmp(&mine->gid, &peer->attr.ah_attr.grh.dgid, sizeof(mine->gid)) &&
+	    !memcmp(&theirs->gid, &qp->attr.ah_attr.grh.dgid,
+		    sizeof(theirs->gid))) {
+		rcu_read_lock();
+		ok = net_eq(dmr_gid_attr_net(mine), dmr_gid_attr_net(theirs)) &&
+		     dmr_gid_attr_net(mine);
+		rcu_read_unlock();
+	}
+	rdma_put_gid_attr(theirs);
+out_mine:
+	rdma_put_gid_attr(mine);
+	return ok;
+}
+
+/*
+ * dmr_resp_conn_check(), whose answer the requester keeps while the same
+ * @peer keeps the same connection attributes (its conn_id) and no GID
+ * went away: GID lookups take the GID table's lock with interrupts off,
+ * a tenth of a small RDMA WRITE's cost. Under @qp's sq_lock and @peer's
+ * rq_lock, which modify_qp holds to change either side's attributes.
+ */
+static bool dmr_resp_conn_ok(struct dmr_qp *qp, struct dmr_qp *peer)
+{
+	unsigned int gen = dmr_gid_generation();
+
+	lockdep_assert_held(&qp->sq_lock);
+	lockdep_assert_held(&peer->rq_lock);
+	if (qp->conn_peer == peer && qp->conn_peer_id == peer->conn_id &&
+	    qp->conn_gid_gen == gen)
+		return true;
+	if (!dmr_resp_conn_check(qp, peer))
+		return false;
+	qp->conn_peer = peer;
+	qp->conn_peer_id = peer->conn_id;
+	qp->conn_gid_gen = gen;
+	return true;
 }
 
 /* Whether @peer accepts incoming requests (IBTA: RTR and later). */
@@ -218,6 +290,27 @@ static bool dmr_resp_qp_allows(struct dmr_qp *peer, int access)
 }
 
 /*
+ * What ends a copy of a message between two brackets: either QP being
+ * destroyed (dmr_destroy_qp() sets ->stopping before it waits), or a
+ * fatal signal to the process whose doorbell runs it.
+ */
+static const struct dmr_mem_stop *dmr_req_stop(struct dmr_qp *qp,
+					       struct dmr_qp *peer)
+{
+	qp->stop = (struct dmr_mem_stop){
+		.flag = { &qp->stopping, &peer->stopping },
+	};
+	return &qp->stop;
+}
+
+/* The requester's status when its own side of a copy failed. */
+static enum ib_wc_status dmr_req_copy_status(int err)
+{
+	/* Stopped: the QP is going away, or its process is. */
+	return err == -EINTR ? IB_WC_WR_FLUSH_ERR : IB_WC_LOC_PROT_ERR;
+}
+
+/*
  * Receive a SEND (with or without immediate) into the next receive WQE.
  * The requester has resolved its gather list into qp->local.
  */
@@ -257,16 +350,20 @@ static enum ib_wc_status dmr_resp_send(struct dmr_qp *qp, struct dmr_qp *peer,
 		return IB_WC_REM_INV_REQ_ERR;
 	}
 	err = dmr_mem_copy(dst->seg, dmr_xfer_nsegs(dst), qp->local.seg,
-			   dmr_xfer_nsegs(&qp->local), qp->local.len, &dst_failed);
+			   dmr_xfer_nsegs(&qp->local), qp->local.len,
+			   dmr_req_stop(qp, peer), &dst_failed);
 	dmr_xfer_release(dst);
 	if (err && dst_failed) {
 		dmr_resp_error(peer, true, IB_WC_LOC_PROT_ERR, 0, false);
 		return IB_WC_REM_OP_ERR;
 	}
 	if (err) {
-		/* Our own gather memory was revoked: the message is lost. */
+		/*
+		 * Our own gather memory was revoked, or the copy was stopped:
+		 * the message is lost.
+		 */
 		dmr_resp_error(peer, true, IB_WC_REM_ABORT_ERR, 0, false);
-		return IB_WC_LOC_PROT_ERR;
+		return dmr_req_copy_status(err);
 	}
 	dmr_resp_complete(qp, peer, wqe, IB_WC_RECV, qp->local.len);
 	return IB_WC_SUCCESS;
@@ -325,7 +422,8 @@ static enum ib_wc_status dmr_resp_write(struct dmr_qp *qp, struct dmr_qp *peer,
 		}
 	}
 	err = dmr_mem_copy(qp->remote.seg, qp->remote.n, qp->local.seg,
-			   dmr_xfer_nsegs(&qp->local), len, &dst_failed);
+			   dmr_xfer_nsegs(&qp->local), len,
+			   dmr_req_stop(qp, peer), &dst_failed);
 	dmr_xfer_release(&qp->remote);
 	if (err && dst_failed) {
 		dmr_resp_error(peer, imm, IB_WC_REM_ACCESS_ERR,
@@ -335,7 +433,7 @@ static enum ib_wc_status dmr_resp_write(struct dmr_qp *qp, struct dmr_qp *peer,
 	if (err) {
 		if (imm)
 			dmr_resp_error(peer, true, IB_WC_REM_ABORT_ERR, 0, false);
-		return IB_WC_LOC_PROT_ERR;
+		return dmr_req_copy_status(err);
 	}
 	if (imm)
 		dmr_resp_complete(qp, peer, wqe, IB_WC_RECV_RDMA_WITH_IMM, len);
@@ -355,13 +453,14 @@ static enum ib_wc_status dmr_resp_read(struct dmr_qp *qp, struct dmr_qp *peer,
 	if (st != IB_WC_SUCCESS)
 		return st;
 	err = dmr_mem_copy(qp->local.seg, qp->local.n, qp->remote.seg,
-			   qp->remote.n, len, &dst_failed);
+			   qp->remote.n, len, dmr_req_stop(qp, peer), &dst_failed);
 	dmr_xfer_release(&qp->remote);
-	if (err && !dst_failed) {
+	/* A stopped READ is the requester's business, not the responder's. */
+	if (err && err != -EINTR && !dst_failed) {
 		dmr_resp_error(peer, false, 0, IB_EVENT_QP_ACCESS_ERR, true);
 		return IB_WC_REM_ACCESS_ERR;
 	}
-	return err ? IB_WC_LOC_PROT_ERR : IB_WC_SUCCESS;
+	return err ? dmr_req_copy_status(err) : IB_WC_SUCCESS;
 }
 
 static enum ib_wc_status dmr_resp_atomic(struct dmr_qp *qp, struct dmr_qp *peer,
@@ -387,13 +486,18 @@ static enum ib_wc_status dmr_resp_atomic(struct dmr_qp *qp, struct dmr_qp *peer,
 			     cmp_swap, wqe->wr.atomic.compare_add,
 			     wqe->wr.atomic.swap, &orig);
 	dmr_xfer_release(&qp->remote);
+	if (err == -EINVAL) {
+		/* The memory behind the aligned address is not aligned. */
+		dmr_resp_error(peer, false, 0, 0, false);
+		return IB_WC_REM_INV_REQ_ERR;
+	}
 	if (err) {
 		dmr_resp_error(peer, false, 0, IB_EVENT_QP_ACCESS_ERR, true);
 		return IB_WC_REM_ACCESS_ERR;
 	}
 	result = (struct dmr_mem_seg){ .buf = &orig, .len = sizeof(orig) };
 	err = dmr_mem_copy(qp->local.seg, qp->local.n, &result, 1, sizeof(orig),
-			   &dst_failed);
+			   NULL, &dst_failed);
 	return err ? IB_WC_LOC_PROT_ERR : IB_WC_SUCCESS;
 }
 
@@ -407,7 +511,7 @@ static enum ib_wc_status dmr_resp_execute(struct dmr_qp *qp,
 
 	*res = DMR_RESP_ACK;
 	mutex_lock(&peer->rq_lock);
-	if (!dmr_qp_can_receive(peer)) {
+	if (!dmr_qp_can_receive(peer) || !dmr_resp_conn_ok(qp, peer)) {
 		mutex_unlock(&peer->rq_lock);
 		*res = DMR_RESP_NO_ANSWER;
 		return IB_WC_SUCCESS;
@@ -537,29 +641,69 @@ static void dmr_req_complete(struct dmr_qp *qp, const struct dmr_send_wqe *wqe,
 }
 
 /*
- * Run the requester: execute the posted send WQEs in order until the
- * queue is empty, a retry is pending or the QP leaves RTS. At most one
- * ring's worth per call. Holds sq_lock.
+ * What one run of a requester executes at most before it hands the rest
+ * of its queue to send_work. A doorbell is a system call, and device
+ * removal waits for every running system call of the device's processes
+ * before it destroys anything (and so before a QP's ->stopping is set):
+ * a doorbell never starts a message that would take it past its budget,
+ * however large the message. A worker's run executes at least one WQE;
+ * its messages stop between two brackets when a QP at either end is
+ * destroyed (dmr_mem_stop).
  */
-static void dmr_req_run(struct dmr_qp *qp)
+#define DMR_REQ_BUDGET_BYTES	SZ_1M
+#define DMR_REQ_BUDGET_WQES	64
+
+/* Whether the requester must give up now: its QP or its process is going. */
+static bool dmr_req_stopping(struct dmr_qp *qp)
+{
+	return READ_ONCE(qp->stopping) || fatal_signal_pending(current);
+}
+
+/*
+ * The bytes a send WQE (a private copy, not validated yet) moves: what
+ * the budget counts. An invalid WQE counts as what its entries say, and
+ * fails when it runs.
+ */
+static u64 dmr_send_wqe_bytes(const struct dmr_send_wqe *wqe, u32 max_sge)
+{
+	const struct dmr_sge *sge = (const struct dmr_sge *)(wqe + 1);
+	u64 bytes = 0;
+	u32 i;
+
+	if (wqe->send_flags & DMR_SEND_INLINE)
+		return wqe->inline_len;
+	for (i = 0; i < min(wqe->num_sge, max_sge); i++)
+		bytes += sge[i].length;
+	return bytes;
+}
+
+/*
+ * Run the requester: execute the posted send WQEs in order until the
+ * queue is empty, a retry is pending, the QP leaves RTS or the budget is
+ * spent. True if WQEs are left for send_work. @in_syscall: the run of a
+ * doorbell. Holds sq_lock.
+ */
+static bool dmr_req_run(struct dmr_qp *qp, bool in_syscall)
 {
 	struct dmr_queue *q = &qp->sq;
 	struct dmr_send_wqe *wqe = qp->send_wqe;
+	unsigned int wqes = 0;
 	enum dmr_resp_result res;
 	enum ib_wc_status st;
 	struct dmr_qp *peer;
 	bool stalled;
 	u32 byte_len;
+	u64 bytes = 0, len;
 	struct srcu_ctr __percpu *scp;
 	int posted;
 
 	lockdep_assert_held(&qp->sq_lock);
 	if (dmr_qp_state(qp) == IB_QPS_ERR || dmr_qp_state(qp) == IB_QPS_SQE) {
 		dmr_qp_flush_sq(qp);
-		return;
+		return false;
 	}
 	if (dmr_qp_state(qp) != IB_QPS_RTS || qp->stalled)
-		return;
+		return false;
 	/* What is posted now: a process posting on cannot keep us here. */
 	posted = dmr_queue_posted(q);
 	if (posted < 0) {
@@ -567,10 +711,18 @@ static void dmr_req_run(struct dmr_qp *qp)
 				     qp->ibqp.qp_num);
 		dmr_qp_event(qp, IB_EVENT_QP_FATAL);
 		dmr_qp_error(qp, false);
-		return;
+		return false;
 	}
 	for (; posted > 0 && dmr_qp_state(qp) == IB_QPS_RTS; posted--) {
+		/* What is left stays posted for the destroy to discard. */
+		if (dmr_req_stopping(qp))
+			return false;
 		dmr_queue_copy_send(q, wqe);
+		len = dmr_send_wqe_bytes(wqe, qp->max_send_sge);
+		if (wqes == DMR_REQ_BUDGET_WQES ||
+		    ((wqes || in_syscall) && bytes + len > DMR_REQ_BUDGET_BYTES))
+			return true;
+		wqes++;
 		if (dmr_qp_is_ud(qp)) {
 			/* Unreliable: no responder answer, no retries. */
 			st = dmr_ud_send(qp, wqe, &byte_len);
@@ -578,6 +730,7 @@ static void dmr_req_run(struct dmr_qp *qp)
 			dmr_req_complete(qp, wqe, st, byte_len);
 			if (st != IB_WC_SUCCESS)
 				dmr_qp_sq_error(qp);
+			bytes += len;
 			continue;
 		}
 		/*
@@ -601,36 +754,50 @@ static void dmr_req_run(struct dmr_qp *qp)
 			dmr_qp_error(qp, false);
 			break;
 		}
+		bytes += len;
 		/* Forward progress resets the retry counters. */
 		qp->retries_left = qp->attr.retry_cnt;
 		qp->rnr_retries_left = qp->attr.rnr_retry;
 	}
 	if (dmr_qp_state(qp) == IB_QPS_ERR || dmr_qp_state(qp) == IB_QPS_SQE)
 		dmr_qp_flush_sq(qp);
+	return false;
 }
 
-void dmr_sq_process(struct dmr_qp *qp)
+/* Run the requester once; what the budget left, send_work runs. */
+static void dmr_sq_process(struct dmr_qp *qp, bool in_syscall)
 {
+	bool more;
+
 	mutex_lock(&qp->sq_lock);
-	dmr_req_run(qp);
+	more = dmr_req_run(qp, in_syscall);
 	mutex_unlock(&qp->sq_lock);
+	/* A destroy cancels send_work after it set ->stopping. */
+	if (more && !READ_ONCE(qp->stopping))
+		queue_work(system_dfl_wq, &qp->send_work);
 }
 
-/* The requester of a kernel QP, after its post_send. */
+/*
+ * The requester of a kernel QP after its post_send, and of any QP whose
+ * run left work over.
+ */
 void dmr_send_work(struct work_struct *work)
 {
-	dmr_sq_process(container_of(work, struct dmr_qp, send_work));
+	dmr_sq_process(container_of(work, struct dmr_qp, send_work), false);
 }
 
 void dmr_retry_work(struct work_struct *work)
 {
 	struct dmr_qp *qp = container_of(to_delayed_work(work), struct dmr_qp,
 					 retry_work);
+	bool more;
 
 	mutex_lock(&qp->sq_lock);
 	qp->stalled = false;
-	dmr_req_run(qp);
+	more = dmr_req_run(qp, false);
 	mutex_unlock(&qp->sq_lock);
+	if (more && !READ_ONCE(qp->stopping))
+		queue_work(system_dfl_wq, &qp->send_work);
 }
 
 /*
@@ -715,7 +882,7 @@ int dmr_qp_doorbell(struct dmr_qp *qp)
 {
 	if (!dmr_qp_can_send(qp))
 		return -EINVAL;
-	dmr_sq_process(qp);
+	dmr_sq_process(qp, true);
 	return 0;
 }
 

@@ -64,7 +64,10 @@ bool dmr_dev_owns_gid(struct dmr_dev *dev, const union ib_gid *gid)
 
 /*
  * The dmr device whose port has the RoCE v2 GID @gid, with a reference
- * (ib_device_put()), or NULL: where a packet to @gid would arrive.
+ * (ib_device_put()), or NULL: where a packet to @gid would arrive. The
+ * list has devices that are not registered yet (dmr_newlink()) or no
+ * longer: only one whose reference could be taken has a GID table to
+ * look at.
  */
 struct dmr_dev *dmr_dev_get_by_gid(const union ib_gid *gid)
 {
@@ -72,13 +75,27 @@ struct dmr_dev *dmr_dev_get_by_gid(const union ib_gid *gid)
 
 	mutex_lock(&dmr_devices_lock);
 	list_for_each_entry(dev, &dmr_devices, list) {
-		if (dmr_dev_owns_gid(dev, gid) && ib_device_try_get(&dev->ibdev)) {
+		if (!ib_device_try_get(&dev->ibdev))
+			continue;
+		if (dmr_dev_owns_gid(dev, gid)) {
 			found = dev;
 			break;
 		}
+		ib_device_put(&dev->ibdev);
 	}
 	mutex_unlock(&dmr_devices_lock);
 	return found;
+}
+
+/*
+ * The device's netdev with a reference (dev_put()), or NULL once the core
+ * has let go of it: the core drops its reference before it removes the
+ * device's sysfs files, so a sysfs read can come after the netdev is
+ * freed.
+ */
+struct net_device *dmr_netdev_get(struct dmr_dev *dev)
+{
+	return ib_device_get_netdev(&dev->ibdev, 1);
 }
 
 /* Called by dealloc_driver: the device is gone from the core. */

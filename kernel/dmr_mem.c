@@ -7,6 +7,7 @@
 #include <linux/io.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/vmalloc.h>
@@ -65,7 +66,8 @@ int dmr_mem_init_user(struct dmr_mem *mem, struct ib_umem *umem)
 
 	mem->user.npages = ib_umem_num_pages(umem);
 	mem->user.pages = kvmalloc_array(mem->user.npages,
-					 sizeof(*mem->user.pages), GFP_KERNEL);
+					 sizeof(*mem->user.pages),
+					 GFP_KERNEL_ACCOUNT);
 	if (!mem->user.pages)
 		return -ENOMEM;
 	for_each_sgtable_page(&umem->sgt_append.sgt, &iter, 0) {
@@ -107,6 +109,7 @@ void dmr_mem_init_kernel(struct dmr_mem *mem, void *base, u64 length)
 	mem->length = length;
 	mem->ops = &dmr_kernel_ops;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmr_mem_init_kernel);
 
 /*
  * MMIO to MMIO goes through a bounce buffer on the stack: its own function,
@@ -193,19 +196,44 @@ static int dmr_cursor_chunk(struct dmr_cursor *c, u64 max,
 	return 0;
 }
 
+static bool dmr_seg_dying(const struct dmr_mem_seg *seg)
+{
+	return seg->mem && READ_ONCE(seg->mem->dying);
+}
+
+static bool dmr_mem_should_stop(const struct dmr_mem_stop *stop)
+{
+	if (fatal_signal_pending(current))
+		return true;
+	if (!stop)
+		return false;
+	return (stop->flag[0] && READ_ONCE(*stop->flag[0])) ||
+	       (stop->flag[1] && READ_ONCE(*stop->flag[1]));
+}
+
 /*
  * Copy @len bytes from the @src segments to the @dst segments. The caller
  * has checked every segment against its MR (keys, access, bounds) and that
- * both lists hold at least @len bytes. Returns -EACCES if a backend was
- * revoked on the way (the bytes before it were copied); *@dst_failed then
- * tells which side it was.
+ * both lists hold at least @len bytes. Returns 0, or (the bytes before
+ * the failure were copied):
+ *
+ *  - -EACCES: a backend was revoked on the way, or an MR is being
+ *    deregistered; *@dst_failed says which side it was;
+ *  - -EBUSY: a backend was invalidated again each time it was mapped,
+ *    DMR_MEM_MAX_REMAPS times in a row; *@dst_failed likewise;
+ *  - -EINTR: @stop asked the copy to end (*@dst_failed is false).
+ *
+ * Each chunk is cut at what is left of the current bracket, so that no
+ * bracket copies more than DMR_MEM_BRACKET_BYTES even when both sides are
+ * contiguous for the whole message.
  */
 int dmr_mem_copy(const struct dmr_mem_seg *dst, unsigned int ndst,
 		 const struct dmr_mem_seg *src, unsigned int nsrc, u64 len,
-		 bool *dst_failed)
+		 const struct dmr_mem_stop *stop, bool *dst_failed)
 {
 	struct dmr_cursor d = { .seg = dst, .nsegs = ndst };
 	struct dmr_cursor s = { .seg = src, .nsegs = nsrc };
+	unsigned int remaps = 0;
 	struct dmr_chunk dc, sc;
 	u64 bracket = 0;
 	size_t n;
@@ -217,7 +245,14 @@ int dmr_mem_copy(const struct dmr_mem_seg *dst, unsigned int ndst,
 			err = -EINVAL;
 			break;
 		}
-		err = dmr_cursor_chunk(&d, len, &dc);
+		/* A new bracket: an MR being deregistered is gone for us. */
+		if (!bracket && (dmr_seg_dying(d.seg) || dmr_seg_dying(s.seg))) {
+			*dst_failed = dmr_seg_dying(d.seg);
+			err = -EACCES;
+			break;
+		}
+		err = dmr_cursor_chunk(&d, min(len, DMR_MEM_BRACKET_BYTES - bracket),
+				       &dc);
 		*dst_failed = err != 0;
 		if (!err)
 			err = dmr_cursor_chunk(&s, dc.len, &sc);
@@ -225,6 +260,11 @@ int dmr_mem_copy(const struct dmr_mem_seg *dst, unsigned int ndst,
 			/* Map again with no bracket open, then retry. */
 			dmr_cursor_close(&d);
 			dmr_cursor_close(&s);
+			bracket = 0;
+			if (++remaps > DMR_MEM_MAX_REMAPS) {
+				err = -EBUSY;
+				break;
+			}
 			err = dmr_mem_prepare((*dst_failed ? d.seg : s.seg)->mem);
 			if (err)
 				break;
@@ -234,16 +274,22 @@ int dmr_mem_copy(const struct dmr_mem_seg *dst, unsigned int ndst,
 			break;
 		n = min(dc.len, sc.len);
 		dmr_chunk_copy(&dc, &sc, n);
+		remaps = 0;
 		d.pos += n;
 		s.pos += n;
 		len -= n;
 		bracket += n;
 		/* Let a waiting invalidate in, and other tasks run. */
-		if (bracket >= DMR_MEM_BRACKET_BYTES) {
+		if (bracket == DMR_MEM_BRACKET_BYTES) {
 			dmr_cursor_close(&d);
 			dmr_cursor_close(&s);
 			bracket = 0;
 			cond_resched();
+			if (len && dmr_mem_should_stop(stop)) {
+				*dst_failed = false;
+				err = -EINTR;
+				break;
+			}
 		}
 	}
 	dmr_cursor_close(&d);
@@ -253,17 +299,26 @@ int dmr_mem_copy(const struct dmr_mem_seg *dst, unsigned int ndst,
 EXPORT_SYMBOL_IF_KUNIT(dmr_mem_copy);
 
 /*
- * An 8-byte atomic at @offset (8-byte aligned, checked by the caller):
- * compare-and-swap or fetch-and-add. The original value goes to @orig.
+ * An 8-byte atomic at @offset: compare-and-swap or fetch-and-add. The
+ * original value goes to @orig. The caller checked that the MR's address
+ * is 8-byte aligned; the memory behind it must be too (-EINVAL
+ * otherwise): a locked instruction on a split cache line is a fatal
+ * split-lock trap on x86 and an alignment fault on arm64, and an MR may
+ * start anywhere in its backing store (device memory at an odd offset, a
+ * user MR whose iova is not its address). -EACCES and -EBUSY as for
+ * dmr_mem_copy().
  */
 int dmr_mem_atomic(struct dmr_mem *mem, u64 offset, bool cmp_swap,
 		   u64 compare_add, u64 swap, u64 *orig)
 {
+	unsigned int remaps = 0;
 	struct dmr_chunk chunk;
 	u64 old;
 	int err;
 
 	while ((err = dmr_mem_begin(mem)) == -EAGAIN) {
+		if (++remaps > DMR_MEM_MAX_REMAPS)
+			return -EBUSY;
 		err = dmr_mem_prepare(mem);
 		if (err)
 			return err;
@@ -271,6 +326,11 @@ int dmr_mem_atomic(struct dmr_mem *mem, u64 offset, bool cmp_swap,
 	if (err)
 		return err;
 	mem->ops->chunk(mem, offset, sizeof(u64), &chunk);
+	if (chunk.len < sizeof(u64) ||
+	    !IS_ALIGNED((unsigned long)chunk.va, sizeof(u64))) {
+		dmr_mem_end(mem);
+		return -EINVAL;
+	}
 	if (chunk.is_io) {
 		spin_lock(&dmr_io_atomic_lock);
 		old = readq(chunk.io);
@@ -278,6 +338,12 @@ int dmr_mem_atomic(struct dmr_mem *mem, u64 offset, bool cmp_swap,
 			writeq(old + compare_add, chunk.io);
 		else if (old == compare_add)
 			writeq(swap, chunk.io);
+		/*
+		 * A write-combined BAR keeps the store in a buffer that the
+		 * unlock does not drain: the next atomic, on another CPU,
+		 * would read the old value.
+		 */
+		wmb();
 		spin_unlock(&dmr_io_atomic_lock);
 	} else if (cmp_swap) {
 		old = cmpxchg64((u64 *)chunk.va, compare_add, swap);
@@ -288,3 +354,4 @@ int dmr_mem_atomic(struct dmr_mem *mem, u64 offset, bool cmp_swap,
 	*orig = old;
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(dmr_mem_atomic);

@@ -12,10 +12,15 @@
  *
  * Every access is bracketed by dmr_mem_begin() and dmr_mem_end(). Between
  * them the backing store stays mapped: for a dma-buf this holds off
- * invalidate_mappings, which waits for the bracket to close. A bracket
- * never sleeps on user space and never lasts longer than one chunked copy
- * of at most DMR_MEM_BRACKET_BYTES, which bounds the time an invalidate
- * waits.
+ * invalidate_mappings, which waits for the bracket to close. The contract
+ * of a bracket:
+ *
+ *  - it never sleeps, and never waits on user space;
+ *  - it copies at most DMR_MEM_BRACKET_BYTES, however large the message
+ *    and however contiguous both sides are, so the time an invalidate
+ *    waits does not grow with the message;
+ *  - a copy may stop between two brackets (dmr_mem_stop, or an MR being
+ *    deregistered), never inside one.
  */
 #ifndef DMR_MEM_H
 #define DMR_MEM_H
@@ -29,6 +34,13 @@ struct page;
 
 /* The most bytes copied inside one begin/end bracket. */
 #define DMR_MEM_BRACKET_BYTES (256 * 1024)
+
+/*
+ * How often in a row a copy maps a buffer again without copying a byte
+ * before it gives up (-EBUSY): an exporter that invalidates as fast as
+ * dmr maps must not keep a requester spinning.
+ */
+#define DMR_MEM_MAX_REMAPS 8
 
 /* A virtually contiguous piece of an MR, mapped for the CPU. */
 struct dmr_chunk {
@@ -63,6 +75,11 @@ struct dmr_mem_ops {
 struct dmr_mem {
 	const struct dmr_mem_ops *ops;
 	u64 length;
+	/*
+	 * Set when the MR is being deregistered: a copy through it stops at
+	 * its next bracket, as an access through a key that is gone.
+	 */
+	bool dying;
 	union {
 		struct {
 			struct ib_umem *umem;
@@ -86,11 +103,20 @@ struct dmr_mem_seg {
 	u64 len;
 };
 
+/*
+ * Why a long copy may stop between two brackets (-EINTR): any of @flag
+ * set (a QP at either end is being destroyed), or a fatal signal to the
+ * task that copies (a process killed in its doorbell).
+ */
+struct dmr_mem_stop {
+	const bool *flag[2];
+};
+
 int dmr_mem_init_user(struct dmr_mem *mem, struct ib_umem *umem);
 void dmr_mem_init_kernel(struct dmr_mem *mem, void *base, u64 length);
 int dmr_mem_copy(const struct dmr_mem_seg *dst, unsigned int ndst,
 		 const struct dmr_mem_seg *src, unsigned int nsrc, u64 len,
-		 bool *dst_failed);
+		 const struct dmr_mem_stop *stop, bool *dst_failed);
 int dmr_mem_atomic(struct dmr_mem *mem, u64 offset, bool cmp_swap,
 		   u64 compare_add, u64 swap, u64 *orig);
 

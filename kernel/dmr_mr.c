@@ -234,11 +234,15 @@ int dmr_dereg_mr(struct ib_mr *ibmr, struct ib_udata *udata)
 	struct dmr_mr *mr = to_dmr_mr(ibmr);
 
 	/*
-	 * No new lookups (unless a re-registration took over the slot);
-	 * wait for the accesses in flight to finish.
+	 * No new lookups, and a copy in flight stops at its next bracket
+	 * (dmr_mem_copy()), so the wait below is bounded whatever the
+	 * message size; then wait for the accesses in flight. An MR whose
+	 * slot a re-registration took over lets its accesses finish.
 	 */
-	if (mr->index)
+	if (mr->index) {
 		xa_erase(&mr->dev->mrs, mr->index);
+		WRITE_ONCE(mr->mem.dying, true);
+	}
 	dmr_mr_put(mr);
 	wait_for_completion(&mr->released);
 	dmr_mem_release(&mr->mem);

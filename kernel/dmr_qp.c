@@ -62,6 +62,9 @@ void dmr_qp_table_exit(void)
  */
 DEFINE_SRCU_FAST(dmr_qp_srcu);
 
+/* The source of dmr_qp.conn_id: never the same twice. */
+static atomic64_t dmr_conn_ids = ATOMIC64_INIT(0);
+
 /* The QP numbered @qpn, with a reference. */
 struct dmr_qp *dmr_qp_get(u32 qpn)
 {
@@ -99,7 +102,15 @@ void dmr_qp_event(struct dmr_qp *qp, enum ib_event_type type)
 		ibqp->event_handler(&ev, ibqp->qp_context);
 }
 
-/* Mirror the state into the rings' flags word for the provider. */
+/*
+ * Mirror the state into the rings' flags word for the provider. A
+ * process that posts a receive stores the producer index and then reads
+ * the flag, to ask for a flush in the error state; the flush that
+ * follows an error reads the producer index after the flag is stored.
+ * Store buffering: the full barrier here pairs with the provider's fence
+ * between its store and its read, so that at least one side sees the
+ * other (providers/dmr/qp.c, dmr_post_recv()).
+ */
 static void dmr_qp_set_state(struct dmr_qp *qp, enum ib_qp_state state)
 {
 	u32 flags = state == IB_QPS_ERR ? DMR_RING_F_ERROR : 0;
@@ -109,6 +120,8 @@ static void dmr_qp_set_state(struct dmr_qp *qp, enum ib_qp_state state)
 	WRITE_ONCE(qp->sq.hdr->flags, flags);
 	if (qp->rq.hdr)
 		WRITE_ONCE(qp->rq.hdr->flags, flags);
+	/* The flag before any later read of a producer index (see above). */
+	smp_mb();
 }
 
 static void dmr_flush_cqe(struct dmr_qp *qp, struct dmr_cq *cq, u64 wr_id,
@@ -303,8 +316,9 @@ int dmr_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 		if (err)
 			goto err_sq;
 	}
-	qp->send_wqe = kmalloc(qp->sq.stride, GFP_KERNEL);
-	qp->recv_wqe = kmalloc(dmr_recv_wqe_stride(DMR_MAX_SGE), GFP_KERNEL);
+	qp->send_wqe = kmalloc(qp->sq.stride, GFP_KERNEL_ACCOUNT);
+	qp->recv_wqe = kmalloc(dmr_recv_wqe_stride(DMR_MAX_SGE),
+			       GFP_KERNEL_ACCOUNT);
 	if (!qp->send_wqe || !qp->recv_wqe) {
 		err = -ENOMEM;
 		goto err_buf;
@@ -374,6 +388,7 @@ int dmr_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	 * section before the core frees the QP. Then wait for the
 	 * references.
 	 */
+	WRITE_ONCE(qp->stopping, true);
 	if (ibqp->qp_type == IB_QPT_GSI)
 		RCU_INIT_POINTER(qp->dev->gsi, NULL);
 	xa_erase(&dmr_qp_table, qp->index);
@@ -544,8 +559,12 @@ int dmr_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		goto out;
 
 	dmr_apply_qp_attr(qp, attr, mask);
-	/* The destination may have changed: find its device again. */
-	qp->peer_gid_dev = NULL;
+	/*
+	 * Whom it is connected to may have changed: requesters check again,
+	 * and so does this QP's own (its responder's conn_id is another).
+	 */
+	qp->conn_id = atomic64_inc_return(&dmr_conn_ids);
+	qp->conn_peer = NULL;
 	if (next == IB_QPS_RESET) {
 		cancel_delayed_work(&qp->retry_work);
 		dmr_qp_reset(qp);

@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
 /*
- * Memory shared with user space: rings and device memory, their mmap
- * entries and the mmap handler. It is zeroed vmalloc memory, mapped page
- * by page; the mapped pages hold their own references, so freeing the
- * memory while the process still maps it is safe.
+ * Memory shared with user space: rings, device memory and the doorbell
+ * mailbox, their mmap entries and the mmap handler. The rules:
+ *
+ *  - the memory is zeroed vmalloc memory (dmr_user_alloc());
+ *  - once it has an mmap entry, the entry owns it: removing the entry
+ *    only stops new mappings, and dmr_mmap_free() frees the memory when
+ *    the entry's last reference goes, which a dmr_mmap() in progress
+ *    holds while it walks the pages;
+ *  - mapped pages hold their own references (vm_insert_page()), so a
+ *    process may keep a mapping after its object is destroyed.
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -36,7 +42,9 @@ void *dmr_user_alloc(size_t size)
 
 /*
  * Give @size bytes of dmr_user_alloc() memory at @addr an mmap entry in
- * @ibuc, for the process to map at the entry's offset.
+ * @ibuc, for the process to map at the entry's offset. On success the
+ * entry owns the memory: rdma_user_mmap_entry_remove() is how its user
+ * lets go of it.
  */
 struct rdma_user_mmap_entry *dmr_mmap_insert(struct ib_ucontext *ibuc,
 					     void *addr, size_t size)
@@ -44,7 +52,7 @@ struct rdma_user_mmap_entry *dmr_mmap_insert(struct ib_ucontext *ibuc,
 	struct dmr_mmap_entry *entry;
 	int err;
 
-	entry = kzalloc_obj(*entry);
+	entry = kzalloc_obj(*entry, GFP_KERNEL_ACCOUNT);
 	if (!entry)
 		return ERR_PTR(-ENOMEM);
 	entry->addr = addr;
@@ -94,11 +102,12 @@ int dmr_queue_init(struct dmr_queue *q, struct ib_udata *udata, u32 nslots,
 
 void dmr_queue_cleanup(struct dmr_queue *q)
 {
-	/* The entry itself is freed by dmr_mmap_free() once unreferenced. */
+	/* A process's ring goes with its entry (dmr_mmap_free()). */
 	if (q->mmap)
 		rdma_user_mmap_entry_remove(q->mmap);
+	else
+		vfree(q->hdr);
 	q->mmap = NULL;
-	vfree(q->hdr);
 	q->hdr = NULL;
 	q->slots = NULL;
 }
@@ -141,7 +150,11 @@ int dmr_mmap(struct ib_ucontext *ibuc, struct vm_area_struct *vma)
 	return err;
 }
 
+/* The entry's last reference is gone: nobody maps through it any more. */
 void dmr_mmap_free(struct rdma_user_mmap_entry *rdma_entry)
 {
-	kfree(to_dmr_mmap(rdma_entry));
+	struct dmr_mmap_entry *entry = to_dmr_mmap(rdma_entry);
+
+	vfree(entry->addr);
+	kfree(entry);
 }

@@ -91,7 +91,7 @@ int dmr_destroy_ah(struct ib_ah *ibah, u32 flags)
 
 int dmr_ud_qp_init(struct dmr_qp *qp)
 {
-	qp->ud = kzalloc_obj(*qp->ud);
+	qp->ud = kzalloc_obj(*qp->ud, GFP_KERNEL_ACCOUNT);
 	return qp->ud ? 0 : -ENOMEM;
 }
 
@@ -194,8 +194,9 @@ static enum ib_wc_status dmr_ud_deliver(struct dmr_qp *qp, struct dmr_qp *peer,
 	if (st == IB_WC_SUCCESS && dst->len < len)
 		st = IB_WC_LOC_LEN_ERR;
 	if (st == IB_WC_SUCCESS) {
+		/* At most an MTU: never more than one bracket, nothing to stop. */
 		err = dmr_mem_copy(dst->seg, dmr_xfer_nsegs(dst), qp->ud->src,
-				   nsrc, len, &dst_failed);
+				   nsrc, len, NULL, &dst_failed);
 		if (err && dst_failed) {
 			st = IB_WC_LOC_PROT_ERR;
 		} else if (err) {

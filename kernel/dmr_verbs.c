@@ -79,22 +79,25 @@ static int dmr_query_device(struct ib_device *ibdev,
 	return 0;
 }
 
-static bool dmr_port_up(struct dmr_dev *dev)
-{
-	return netif_running(dev->ndev) && netif_carrier_ok(dev->ndev);
-}
-
 static int dmr_query_port(struct ib_device *ibdev, u32 port,
 			  struct ib_port_attr *attr)
 {
 	struct dmr_dev *dev = to_dmr_dev(ibdev);
-	enum ib_mtu mtu;
+	struct net_device *ndev;
+	enum ib_mtu mtu = 0;
+	bool up = false;
 	int err;
 
 	/* The core zeroed @attr. */
 	err = ib_get_eth_speed(ibdev, port, &attr->active_speed,
 			       &attr->active_width);
-	mtu = iboe_get_mtu(READ_ONCE(dev->ndev->mtu));
+	/* sysfs asks while the device goes, after the netdev went. */
+	ndev = dmr_netdev_get(dev);
+	if (ndev) {
+		mtu = iboe_get_mtu(READ_ONCE(ndev->mtu));
+		up = netif_running(ndev) && netif_carrier_ok(ndev);
+		dev_put(ndev);
+	}
 	attr->active_mtu = mtu ? min(mtu, IB_MTU_4096) : IB_MTU_256;
 	attr->max_mtu = IB_MTU_4096;
 	attr->gid_tbl_len = DMR_GID_TABLE_LEN;
@@ -107,7 +110,7 @@ static int dmr_query_port(struct ib_device *ibdev, u32 port,
 	attr->sm_lid = 0;
 	attr->lmc = 0;
 	attr->max_vl_num = 1;
-	if (dmr_port_up(dev)) {
+	if (up) {
 		attr->state = IB_PORT_ACTIVE;
 		attr->phys_state = IB_PORT_PHYS_STATE_LINK_UP;
 	} else {
@@ -193,7 +196,9 @@ static int dmr_alloc_ucontext(struct ib_ucontext *ibuc, struct ib_udata *udata)
 	return 0;
 
 err_mmap:
+	/* Frees the mailbox too (dmr_mmap_free()). */
 	rdma_user_mmap_entry_remove(uctx->mailbox_mmap);
+	goto err_count;
 err_mailbox:
 	vfree(uctx->mailbox);
 err_count:
@@ -205,9 +210,8 @@ static void dmr_dealloc_ucontext(struct ib_ucontext *ibuc)
 {
 	struct dmr_ucontext *uctx = to_dmr_ucontext(ibuc);
 
-	/* A process may still map the page; the mapping holds it. */
+	/* The entry frees the page (dmr_mmap_free()); a mapping holds it. */
 	rdma_user_mmap_entry_remove(uctx->mailbox_mmap);
-	vfree(uctx->mailbox);
 	atomic_dec(&to_dmr_dev(ibuc->device)->n_ucontext);
 }
 
@@ -245,8 +249,14 @@ static ssize_t netdev_show(struct device *device,
 {
 	struct dmr_dev *dev = rdma_device_to_drv_device(device, struct dmr_dev,
 							ibdev);
+	struct net_device *ndev = dmr_netdev_get(dev);
+	ssize_t n;
 
-	return sysfs_emit(buf, "%s\n", netdev_name(dev->ndev));
+	if (!ndev)
+		return -ENODEV;
+	n = sysfs_emit(buf, "%s\n", netdev_name(ndev));
+	dev_put(ndev);
+	return n;
 }
 static DEVICE_ATTR_RO(netdev);
 

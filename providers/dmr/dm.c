@@ -68,6 +68,12 @@ struct ibv_dm *dmr_alloc_dm(struct ibv_context *ctx,
 	err = ibv_cmd_alloc_dm(ctx, attr, &dm->vdm, cmd);
 	if (err)
 		goto err_free;
+	/* memcpy_to/from_dm trust the mapping to hold what was asked for. */
+	if (size < attr->length || size > SIZE_MAX) {
+		ibv_cmd_free_dm(&dm->vdm);
+		err = EPROTO;
+		goto err_free;
+	}
 	dm->addr = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED,
 			ctx->cmd_fd, offset);
 	if (dm->addr == MAP_FAILED) {
@@ -120,7 +126,15 @@ struct ibv_mr *dmr_reg_dm_mr(struct ibv_pd *pd, struct ibv_dm *ibdm,
 	return &vmr->ibv_mr;
 }
 
-int dmrdv_export_dm(struct ibv_dm *ibdm, int *dmabuf_fd)
+/*
+ * ibv_dm_export_dmabuf_fd(): a new O_CLOEXEC dma-buf fd over the device
+ * memory, or -1 with errno. dmr exports it itself (its own method): the
+ * core's generic exporter (UVERBS_METHOD_DMABUF_ALLOC, which mlx5 uses)
+ * exports one physically contiguous range behind a PCI P2P provider,
+ * and dmr's device memory is pages of RAM. dmr's dma-buf refuses
+ * importers that cannot be revoked, and ibv_free_dm() revokes the others.
+ */
+int dmr_dm_export_dmabuf_fd(struct ibv_dm *ibdm)
 {
 	int32_t fd = -1;
 	int err;
@@ -128,14 +142,27 @@ int dmrdv_export_dm(struct ibv_dm *ibdm, int *dmabuf_fd)
 	DECLARE_COMMAND_BUFFER(cmd, UVERBS_OBJECT_DM,
 			       DMR_IB_METHOD_DM_EXPORT_DMABUF, 2);
 
-	if (!dmr_is_dmr_device(ibdm->context->device))
-		return EOPNOTSUPP;
 	fill_attr_in_obj(cmd, DMR_IB_ATTR_DM_EXPORT_HANDLE,
 			 to_dmr_dm(ibdm)->vdm.handle);
 	fill_attr_out_ptr(cmd, DMR_IB_ATTR_DM_EXPORT_FD, &fd);
 	err = execute_ioctl(ibdm->context, cmd);
-	if (err)
-		return err;
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return fd;
+}
+
+/* The interface of dmr 1.0, before rdma-core had the generic call. */
+int dmrdv_export_dm(struct ibv_dm *ibdm, int *dmabuf_fd)
+{
+	int fd;
+
+	if (!dmr_is_dmr_device(ibdm->context->device))
+		return EOPNOTSUPP;
+	fd = dmr_dm_export_dmabuf_fd(ibdm);
+	if (fd < 0)
+		return errno;
 	*dmabuf_fd = fd;
 	return 0;
 }

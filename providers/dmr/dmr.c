@@ -46,12 +46,15 @@ static struct ibv_pd *dmr_alloc_pd(struct ibv_context *ctx)
 	struct ib_uverbs_alloc_pd_resp resp;
 	struct ibv_alloc_pd cmd;
 	struct ibv_pd *pd;
+	int err;
 
 	pd = calloc(1, sizeof(*pd));
 	if (!pd)
 		return NULL;
-	if (ibv_cmd_alloc_pd(ctx, pd, &cmd, sizeof(cmd), &resp, sizeof(resp))) {
+	err = ibv_cmd_alloc_pd(ctx, pd, &cmd, sizeof(cmd), &resp, sizeof(resp));
+	if (err) {
 		free(pd);
+		errno = err;
 		return NULL;
 	}
 	return pd;
@@ -125,6 +128,7 @@ static const struct verbs_context_ops dmr_ctx_ops = {
 	.destroy_cq = dmr_destroy_cq,
 	.destroy_qp = dmr_destroy_qp,
 	.destroy_srq = dmr_destroy_srq,
+	.dm_export_dmabuf_fd = dmr_dm_export_dmabuf_fd,
 	.free_context = dmr_free_context,
 	.free_dm = dmr_free_dm,
 	.modify_qp = dmr_modify_qp,

@@ -66,7 +66,12 @@ struct dmr_srq {
 
 struct dmr_qp {
 	struct verbs_qp vqp;
-	pthread_spinlock_t sq_lock;
+	/*
+	 * Held across the doorbell, which executes work in the kernel: a
+	 * thread that waits for it sleeps. It also makes the doorbell the
+	 * only one of this QP in flight (see dmr_doorbell()).
+	 */
+	pthread_mutex_t sq_lock;
 	pthread_spinlock_t rq_lock;
 	struct dmr_uring sq;
 	struct dmr_uring rq;
@@ -153,6 +158,7 @@ int dmr_destroy_ah(struct ibv_ah *ibah);
 struct ibv_dm *dmr_alloc_dm(struct ibv_context *ctx,
 			    struct ibv_alloc_dm_attr *attr);
 int dmr_free_dm(struct ibv_dm *ibdm);
+int dmr_dm_export_dmabuf_fd(struct ibv_dm *ibdm);
 struct ibv_mr *dmr_reg_dm_mr(struct ibv_pd *pd, struct ibv_dm *ibdm,
 			     uint64_t offset, size_t length,
 			     unsigned int access);

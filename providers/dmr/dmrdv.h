@@ -73,10 +73,11 @@ int dmrdv_mr_wait_state(struct ibv_mr *mr, uint32_t states, int timeout_ms,
 
 /*
  * Export device memory (ibv_alloc_dm) as a dma-buf; *dmabuf_fd receives
- * a new O_CLOEXEC fd. The dma-buf refuses importers that cannot be
- * revoked (EOPNOTSUPP at attach), and ibv_free_dm() - or the device's
- * removal - revokes every importer and waits until they let go. Another
- * dmr device can register it with ibv_reg_dmabuf_mr().
+ * a new O_CLOEXEC fd. The same as rdma-core's ibv_dm_export_dmabuf_fd(),
+ * which new programs should call; kept for programs written for dmr 1.0.
+ * The dma-buf refuses importers that cannot be revoked (EOPNOTSUPP at
+ * attach), and ibv_free_dm() - or the device's removal - revokes every
+ * importer and waits until they let go.
  */
 int dmrdv_export_dm(struct ibv_dm *dm, int *dmabuf_fd);
 

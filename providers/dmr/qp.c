@@ -170,6 +170,9 @@ static int dmr_wqe_from_wr(struct dmr_qp *qp, struct dmr_send_wqe *wqe,
 		wqe->wr.ud.remote_qpn = wr->wr.ud.remote_qpn;
 		wqe->wr.ud.remote_qkey = wr->wr.ud.remote_qkey;
 	}
+	/* Inline or not, a WR has at most the QP's number of entries. */
+	if ((uint32_t)wr->num_sge > qp->max_send_sge)
+		return EINVAL;
 	if (wr->send_flags & IBV_SEND_INLINE) {
 		for (i = 0; i < wr->num_sge; i++) {
 			if (wr->sg_list[i].length > qp->max_inline - len)
@@ -180,8 +183,6 @@ static int dmr_wqe_from_wr(struct dmr_qp *qp, struct dmr_send_wqe *wqe,
 		}
 		wqe->inline_len = len;
 	} else {
-		if ((uint32_t)wr->num_sge > qp->max_send_sge)
-			return EINVAL;
 		for (i = 0; i < wr->num_sge; i++) {
 			sge[i].addr = wr->sg_list[i].addr;
 			sge[i].length = wr->sg_list[i].length;
@@ -194,35 +195,53 @@ static int dmr_wqe_from_wr(struct dmr_qp *qp, struct dmr_send_wqe *wqe,
 }
 
 /*
- * Publish the WQEs from @first to the producer index and ring the
- * doorbell. If the kernel refuses them (the QP is not ready to send),
- * they are taken back: nothing was consumed.
+ * Whether the kernel takes sends on @ibqp: from RTS on (in SQE and ERR it
+ * flushes them), not before. libibverbs keeps ibqp->state as the
+ * process last set it; the kernel moves a QP on its own only to SQE or
+ * ERR, where sends are taken too.
  */
-static int dmr_sq_commit(struct dmr_qp *qp, uint32_t first)
+static bool dmr_qp_takes_sends(struct ibv_qp *ibqp)
 {
-	int err;
-
-	if (qp->sq.index == first)
-		return 0;
-	dmr_store_release(&qp->sq.hdr->producer, qp->sq.index);
-	err = dmr_doorbell(qp);
-	if (err) {
-		qp->sq.index = first;
-		dmr_store_release(&qp->sq.hdr->producer, first);
+	switch (ibqp->state) {
+	case IBV_QPS_RESET:
+	case IBV_QPS_INIT:
+	case IBV_QPS_RTR:
+		return false;
+	default:
+		return true;
 	}
-	return err;
+}
+
+/*
+ * Publish the WQEs from @first to the producer index and ring the
+ * doorbell. Once published, WQEs are the kernel's: it may execute or
+ * flush them at any time (an error, another thread's doorbell), so they
+ * are never taken back. What the kernel would refuse is refused before
+ * (dmr_qp_takes_sends()); a doorbell that fails after publishing (the
+ * device is gone) leaves them to be flushed, as a NIC's would be, and the
+ * post succeeds.
+ */
+static void dmr_sq_commit(struct dmr_qp *qp, uint32_t first)
+{
+	if (qp->sq.index == first)
+		return;
+	dmr_store_release(&qp->sq.hdr->producer, qp->sq.index);
+	dmr_doorbell(qp);
 }
 
 int dmr_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
 		  struct ibv_send_wr **bad_wr)
 {
 	struct dmr_qp *qp = to_dmr_qp(ibqp);
-	struct ibv_send_wr *first_wr = wr;
 	struct dmr_send_wqe *wqe;
 	uint32_t first;
-	int err = 0, db;
+	int err = 0;
 
-	pthread_spin_lock(&qp->sq_lock);
+	if (!dmr_qp_takes_sends(ibqp)) {
+		*bad_wr = wr;
+		return EINVAL;
+	}
+	pthread_mutex_lock(&qp->sq_lock);
 	first = qp->sq.index;
 	for (; wr; wr = wr->next) {
 		wqe = dmr_sq_next(qp);
@@ -237,12 +256,9 @@ int dmr_post_send(struct ibv_qp *ibqp, struct ibv_send_wr *wr,
 	}
 	if (err)
 		*bad_wr = wr;
-	db = dmr_sq_commit(qp, first);
-	if (db) {
-		*bad_wr = first_wr;
-		err = db;
-	}
-	pthread_spin_unlock(&qp->sq_lock);
+	/* The WRs before the bad one are posted, as the verbs say. */
+	dmr_sq_commit(qp, first);
+	pthread_mutex_unlock(&qp->sq_lock);
 	return err;
 }
 
@@ -259,7 +275,22 @@ int dmr_post_recv(struct ibv_qp *ibqp, struct ibv_recv_wr *wr,
 	pthread_spin_lock(&qp->rq_lock);
 	err = dmr_post_recv_ring(&qp->rq, qp->max_recv_sge, wr, bad_wr);
 	pthread_spin_unlock(&qp->rq_lock);
-	/* The IBTA wants WRs posted in the error state flushed. */
+	/*
+	 * The IBTA wants WRs posted in the error state flushed. The kernel
+	 * sets the flag and then reads the producer index to flush; we
+	 * store the producer index and then read the flag. Store buffering:
+	 * without a full fence on both sides, each could miss the other's
+	 * store and the WQE would stay, unflushed, for ever:
+	 *
+	 *   provider                       kernel (dmr_qp_set_state())
+	 *   W rq.producer = n              W rq.flags = ERROR
+	 *   fence (seq_cst)                smp_mb()
+	 *   R rq.flags                     R rq.producer (the flush)
+	 *
+	 * forbidden: flags read 0 and producer read < n. Both may see the
+	 * other; flushing twice is harmless.
+	 */
+	atomic_thread_fence(memory_order_seq_cst);
 	if (__atomic_load_n(&qp->rq.hdr->flags, __ATOMIC_RELAXED) &
 	    DMR_RING_F_ERROR)
 		dmr_recv_doorbell(ibqp);
@@ -272,10 +303,10 @@ static void wr_start(struct ibv_qp_ex *ibqp)
 {
 	struct dmr_qp *qp = qp_ex_to_dmr_qp(ibqp);
 
-	pthread_spin_lock(&qp->sq_lock);
+	pthread_mutex_lock(&qp->sq_lock);
 	qp->wr_first = qp->sq.index;
 	qp->wr_cur = NULL;
-	qp->wr_err = 0;
+	qp->wr_err = dmr_qp_takes_sends(&qp->vqp.qp) ? 0 : EINVAL;
 }
 
 /* Start a new WQE for @opcode with the QP's current wr_id and flags. */
@@ -460,8 +491,8 @@ static int wr_complete(struct ibv_qp_ex *ibqp)
 	if (err)
 		qp->sq.index = qp->wr_first;
 	else
-		err = dmr_sq_commit(qp, qp->wr_first);
-	pthread_spin_unlock(&qp->sq_lock);
+		dmr_sq_commit(qp, qp->wr_first);
+	pthread_mutex_unlock(&qp->sq_lock);
 	return err;
 }
 
@@ -470,7 +501,7 @@ static void wr_abort(struct ibv_qp_ex *ibqp)
 	struct dmr_qp *qp = qp_ex_to_dmr_qp(ibqp);
 
 	qp->sq.index = qp->wr_first;
-	pthread_spin_unlock(&qp->sq_lock);
+	pthread_mutex_unlock(&qp->sq_lock);
 }
 
 static void dmr_set_send_ops(struct dmr_qp *qp, uint64_t ops)
@@ -532,7 +563,13 @@ struct ibv_qp *dmr_create_qp_ex(struct ibv_context *ctx,
 				    &resp.ibv_resp, sizeof(resp), NULL);
 	if (err)
 		goto err_free;
-	qp->vqp.comp_mask |= VERBS_QP_EX;
+	/*
+	 * ibv_qp_to_qp_ex() only for a QP created with the ibv_wr_* ops:
+	 * otherwise its function pointers are NULL (mlx5 and efa refuse it
+	 * the same way).
+	 */
+	if (attr->comp_mask & IBV_QP_INIT_ATTR_SEND_OPS_FLAGS)
+		qp->vqp.comp_mask |= VERBS_QP_EX;
 	qp->srq = attr->srq ? to_dmr_srq(attr->srq) : NULL;
 	qp->max_send_sge = attr->cap.max_send_sge;
 	qp->max_inline = resp.drv.max_inline;
@@ -551,7 +588,7 @@ struct ibv_qp *dmr_create_qp_ex(struct ibv_context *ctx,
 	err = dmr_doorbell_init(qp);
 	if (err)
 		goto err_unmap_rq;
-	pthread_spin_init(&qp->sq_lock, PTHREAD_PROCESS_PRIVATE);
+	pthread_mutex_init(&qp->sq_lock, NULL);
 	pthread_spin_init(&qp->rq_lock, PTHREAD_PROCESS_PRIVATE);
 	return &qp->vqp.qp;
 
@@ -605,9 +642,9 @@ int dmr_modify_qp(struct ibv_qp *ibqp, struct ibv_qp_attr *attr, int mask)
 		dmr_cq_clean(to_dmr_cq(ibqp->send_cq), ibqp->qp_num);
 		if (ibqp->recv_cq != ibqp->send_cq)
 			dmr_cq_clean(to_dmr_cq(ibqp->recv_cq), ibqp->qp_num);
-		pthread_spin_lock(&qp->sq_lock);
+		pthread_mutex_lock(&qp->sq_lock);
 		qp->sq.index = 0;
-		pthread_spin_unlock(&qp->sq_lock);
+		pthread_mutex_unlock(&qp->sq_lock);
 		if (!qp->srq) {
 			pthread_spin_lock(&qp->rq_lock);
 			qp->rq.index = 0;
@@ -633,9 +670,13 @@ int dmr_destroy_qp(struct ibv_qp *ibqp)
 	err = ibv_cmd_destroy_qp(ibqp);
 	if (err)
 		return err;
+	/* A destroyed QP's completions must not be polled (as mlx5's). */
+	dmr_cq_clean(to_dmr_cq(ibqp->send_cq), ibqp->qp_num);
+	if (ibqp->recv_cq && ibqp->recv_cq != ibqp->send_cq)
+		dmr_cq_clean(to_dmr_cq(ibqp->recv_cq), ibqp->qp_num);
 	dmr_uring_unmap(&qp->sq);
 	dmr_uring_unmap(&qp->rq);
-	pthread_spin_destroy(&qp->sq_lock);
+	pthread_mutex_destroy(&qp->sq_lock);
 	pthread_spin_destroy(&qp->rq_lock);
 	free(qp->doorbell);
 	free(qp);

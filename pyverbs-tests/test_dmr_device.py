@@ -6,14 +6,13 @@ creation errors, and removal while a process holds objects.
 """
 import errno
 import ipaddress
-import select
 import subprocess
 import sys
 import textwrap
 import unittest
 
 import pytest
-from pyverbs.device import Context
+from pyverbs.device import AllocDmAttr, Context, DM
 from pyverbs.pd import PD
 from pyverbs.pyverbs_error import PyverbsRDMAError
 from pyverbs.srq import SRQ, SrqAttr, SrqInitAttr
@@ -138,12 +137,6 @@ HOLDER = textwrap.dedent('''
 ''')
 
 
-def readline(proc, timeout):
-    """A line of @proc's output, or '' if none comes within @timeout."""
-    ready, _, _ = select.select([proc.stdout], [], [], timeout)
-    return proc.stdout.readline().strip() if ready else ''
-
-
 @pytest.mark.usefixtures('dmr_links')
 class LimitTest(unittest.TestCase):
     """The device's advertised object limits hold: the object past the
@@ -179,15 +172,38 @@ class LimitTest(unittest.TestCase):
                 srq.close()
 
 
+    def test_dm_limit(self):
+        """Device memory is counted like the others (DMR_MAX_DM, dmr.7),
+        though the core has no attribute to report its limit."""
+        limit = 4096
+        with Context(name='dmr0') as ctx:
+            dms = []
+            try:
+                while len(dms) <= limit:
+                    dms.append(DM(ctx, AllocDmAttr(length=4096)))
+            except PyverbsRDMAError as e:
+                err = e.error_code
+            else:
+                err = None
+            try:
+                self.assertEqual(err, errno.ENOMEM)
+                self.assertEqual(len(dms), limit)
+                dms.pop().close()
+                dms.append(DM(ctx, AllocDmAttr(length=4096)))
+            finally:
+                for dm in dms:
+                    dm.close()
+
+
 @pytest.mark.usefixtures('dmr_links')
 class RemovalTest(unittest.TestCase):
     def test_link_delete_with_live_objects_sends_device_fatal(self):
         proc = subprocess.Popen([sys.executable, '-c', HOLDER],
                                 stdout=subprocess.PIPE, text=True)
         try:
-            self.assertEqual(readline(proc, 60), 'ready')
+            self.assertEqual(guest.readline(proc, 60), 'ready')
             guest.sh('rdma link delete dmr0')
-            line = readline(proc, 30)
+            line = guest.readline(proc, 30)
             self.assertEqual(line, f'event {IBV_EVENT_DEVICE_FATAL}')
             self.assertEqual(proc.wait(timeout=30), 0)
         finally:

@@ -6,7 +6,9 @@ guest's NICs, the ivshmem BAR and its backing file on the host.
 import contextlib
 import json
 import os
+import queue
 import subprocess
+import threading
 import time
 
 IVSHMEM_ID = ('0x1af4', '0x1110')
@@ -299,3 +301,38 @@ def wait_for_listener(server, before, timeout=60):
         time.sleep(0.1)
     if server.poll() is None:
         print(f'no new listener after {timeout} s; starting the client anyway')
+
+
+def readline(proc, timeout):
+    """The next line of @proc's output (a text pipe), stripped, or '' if
+    none comes within @timeout. A thread reads the pipe: select() on it
+    would miss lines already in the reader's buffer."""
+    lines = getattr(proc, '_dmr_lines', None)
+    if lines is None:
+        lines = proc._dmr_lines = queue.Queue()
+
+        def pump():
+            for line in proc.stdout:
+                lines.put(line.strip())
+            lines.put(None)
+
+        threading.Thread(target=pump, daemon=True).start()
+    try:
+        line = lines.get(timeout=timeout)
+    except queue.Empty:
+        return ''
+    if line is None:
+        lines.put(None)     # end of output, for the next caller too
+        return ''
+    return line
+
+
+def rest_of_output(proc, timeout=60):
+    """What @proc still prints until it exits, for readline()'s readers."""
+    out = []
+    while True:
+        line = readline(proc, timeout)
+        if not line and proc.poll() is not None:
+            break
+        out.append(line)
+    return '\n'.join(out)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
 /*
- * dmr as an exporter: device memory of dmr0 exported as a dma-buf,
+ * dmr as an exporter: device memory of dmr0 exported as a dma-buf
+ * (ibv_dm_export_dmabuf_fd(), and dmr 1.0's dmrdv_export_dm()),
  * imported by dmr1 as a dma-buf MR (a revocable importer), written by
  * RDMA and read back from the device memory; refused to a pinned
  * importer (the test-only module dmr_test_importer), as VFIO's dma-buf
@@ -103,9 +104,13 @@ int main(int argc, char **argv)
 	      "an RDMA write into a device memory MR lands");
 	ibv_dereg_mr(dmmr);
 
-	/* Export; another dmr device imports it, revocably. */
-	err = dmrdv_export_dm(dm, &fd);
-	CHECK(!err && fd >= 0, "dmrdv_export_dm gives a dma-buf fd (%d)", err);
+	/*
+	 * Export with rdma-core's generic call; another dmr device imports
+	 * it, revocably.
+	 */
+	fd = ibv_dm_export_dmabuf_fd(dm);
+	CHECK(fd >= 0, "ibv_dm_export_dmabuf_fd gives a dma-buf fd (%s)",
+	      fd < 0 ? strerror(errno) : "ok");
 	CHECK(import("pinned", fd) == EOPNOTSUPP,
 	      "a pinned importer is refused (EOPNOTSUPP)");
 	CHECK(import("revocable", fd) == 0, "a revocable importer is accepted");
@@ -153,9 +158,11 @@ int main(int argc, char **argv)
 	ibv_dereg_mr(imported);
 	close(fd);
 
-	/* Deleting the device revokes too. */
+	/* Deleting the device revokes too (dmr 1.0's call this time). */
 	dm = alloc_dm(owner.ctx);
 	err = dmrdv_export_dm(dm, &fd);
+	CHECK(!err && import("pinned", fd) == EOPNOTSUPP,
+	      "dmrdv_export_dm's dma-buf refuses the pinned importer too");
 	imported = err ? NULL : ibv_reg_dmabuf_mr(user.pd, 0, DM_SIZE, 0, fd,
 						  IBV_ACCESS_LOCAL_WRITE);
 	CHECK(imported != NULL, "a second export imported");

@@ -17,12 +17,13 @@ namespace {
 // A fake sysfs tree with one PCI function, bound to @driver ("" = none).
 class FakeSysfs {
 public:
-	explicit FakeSysfs(const std::string &driver)
+	explicit FakeSysfs(const std::string &driver,
+			   const std::string &addr = "0000:00:04.0")
 	{
 		char tmpl[] = "/tmp/ibvx-sysfs-XXXXXX";
 
 		root_ = mkdtemp(tmpl);
-		dev_ = root_ + "/bus/pci/devices/0000:00:04.0";
+		dev_ = root_ + "/bus/pci/devices/" + addr;
 		run("mkdir -p " + dev_ + " " + root_ + "/bus/pci/drivers/" +
 		    (driver.empty() ? "none" : driver));
 		if (!driver.empty()) {
@@ -35,6 +36,12 @@ public:
 	{
 		unsetenv("IBVX_SYSFS_ROOT");
 		run("rm -rf " + root_);
+	}
+
+	// The directory VFIO makes for a device it drives (with cdevs).
+	void add_vfio_dev()
+	{
+		run("mkdir -p " + dev_ + "/vfio-dev/vfio0");
 	}
 
 private:
@@ -57,7 +64,9 @@ TEST(IbvxVfio, RejectsMalformedPciAddresses)
 	struct ibvx_vfio *v = reinterpret_cast<struct ibvx_vfio *>(1);
 
 	for (const char *bad : {"", "00:04.0", "0000:00:04", "0000:00:04.8",
-				"0000:00:20.0", "0000:00:04.0x", "zzzz:00:04.0"}) {
+				"0000:00:20.0", "0000:00:04.0x", "zzzz:00:04.0",
+				"000:00:04.0", "123456789:00:04.0",
+				"0000:000:04.0", "0000:00:004.0"}) {
 		EXPECT_EQ(ibvx_vfio_open(bad, IBVX_VFIO_ANY, &v), EINVAL) << bad;
 		EXPECT_EQ(v, nullptr);
 		EXPECT_TRUE(mentions(ibvx_last_error(), "is not a PCI address"));
@@ -93,7 +102,43 @@ TEST(IbvxVfio, DeviceOfAnotherDriverIsEBUSY)
 	struct ibvx_vfio *v = nullptr;
 
 	EXPECT_EQ(ibvx_vfio_open("0000:00:04.0", IBVX_VFIO_GROUP, &v), EBUSY);
-	EXPECT_TRUE(mentions(ibvx_last_error(), "bound to ivshmem, not vfio-pci"));
+	EXPECT_TRUE(mentions(ibvx_last_error(),
+			     "bound to ivshmem, which is not a VFIO driver"));
+}
+
+// vfio-pci's variant drivers share vfio-pci-core and export BARs alike:
+// the driver check lets them through to VFIO itself (which, in a fake
+// tree, finds no IOMMU group: that error proves the check was passed).
+TEST(IbvxVfio, VariantDriversAreVfioDrivers)
+{
+	for (const char *driver : {"nvgrace_gpu_vfio_pci", "mlx5_vfio_pci",
+				   "pds-vfio-pci"}) {
+		FakeSysfs sysfs(driver);
+		struct ibvx_vfio *v = nullptr;
+
+		EXPECT_EQ(ibvx_vfio_open("0000:00:04.0", IBVX_VFIO_GROUP, &v),
+			  ENOENT) << driver;
+		EXPECT_TRUE(mentions(ibvx_last_error(), "has no IOMMU group"))
+			<< driver << ": " << ibvx_last_error();
+	}
+	// Any name, if VFIO made its device directory.
+	FakeSysfs sysfs("hisi_acc_vfio");
+	struct ibvx_vfio *v = nullptr;
+
+	sysfs.add_vfio_dev();
+	EXPECT_EQ(ibvx_vfio_open("0000:00:04.0", IBVX_VFIO_GROUP, &v), ENOENT);
+	EXPECT_TRUE(mentions(ibvx_last_error(), "has no IOMMU group"));
+}
+
+// Domains wider than four hex digits (VMD, Hyper-V) are addresses too.
+TEST(IbvxVfio, WidePciDomains)
+{
+	FakeSysfs sysfs("vfio-pci", "10000:00:04.0");
+	struct ibvx_vfio *v = nullptr;
+
+	EXPECT_EQ(ibvx_vfio_open("10000:00:04.0", IBVX_VFIO_GROUP, &v), ENOENT);
+	EXPECT_TRUE(mentions(ibvx_last_error(), "has no IOMMU group"));
+	EXPECT_EQ(ibvx_vfio_open("1000a:00:05.0", IBVX_VFIO_ANY, &v), ENODEV);
 }
 
 TEST(IbvxVfio, NullHandlesAreEINVAL)

@@ -12,6 +12,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct dmrdv_calls {
 struct ibvx_mr {
 	struct ibv_mr *mr;
 	struct dmrdv_calls dv;		/* dv.handle NULL: untracked */
+	pthread_mutex_t lock;		/* @event_fd's creation */
 	int event_fd;			/* -1 until ibvx_mr_event_fd() */
 };
 
@@ -137,6 +139,7 @@ int ibvx_reg_dmabuf_mr(struct ibv_pd *pd, uint64_t offset, size_t length,
 	if (!m)
 		return ibvx_fail(ENOMEM, "ibvx_reg_dmabuf_mr: out of memory");
 	m->event_fd = -1;
+	pthread_mutex_init(&m->lock, NULL);
 	dev = ibv_get_device_name(pd->context->device);
 	m->mr = ibv_reg_dmabuf_mr(pd, offset, length, iova, dmabuf_fd, access);
 	if (!m->mr) {
@@ -172,6 +175,7 @@ int ibvx_dereg_mr(struct ibvx_mr *mr)
 		close(mr->event_fd);
 	if (mr->dv.handle)
 		dlclose(mr->dv.handle);
+	pthread_mutex_destroy(&mr->lock);
 	free(mr);
 	return 0;
 }
@@ -185,10 +189,15 @@ enum ibvx_mr_state ibvx_mr_state(struct ibvx_mr *mr)
 {
 	struct dmrdv_mr_attr attr;
 
+	int err;
+
 	if (!mr->dv.handle)
 		return IBVX_MR_UNTRACKED;
-	if (mr->dv.query_mr(mr->mr, &attr, sizeof(attr)))
-		return IBVX_MR_UNTRACKED;
+	err = mr->dv.query_mr(mr->mr, &attr, sizeof(attr));
+	if (err) {
+		ibvx_fail(err, "dmrdv_query_mr: %s", strerror(err));
+		return IBVX_MR_UNKNOWN;
+	}
 	return (enum ibvx_mr_state)attr.state;
 }
 
@@ -205,20 +214,28 @@ int ibvx_mr_event_fd(struct ibvx_mr *mr, int *fd)
 
 	if (!mr->dv.handle)
 		return untracked(mr, "ibvx_mr_event_fd");
+	/* One eventfd per MR, however many threads ask at once. */
+	pthread_mutex_lock(&mr->lock);
 	if (mr->event_fd < 0) {
 		efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-		if (efd < 0)
-			return ibvx_fail(errno, "eventfd: %s", strerror(errno));
+		if (efd < 0) {
+			err = ibvx_fail(errno, "eventfd: %s", strerror(errno));
+			goto out;
+		}
 		err = mr->dv.add_event_fd(mr->mr, efd);
 		if (err) {
 			close(efd);
-			return ibvx_fail(err, "dmrdv_mr_add_event_fd: %s",
-					 strerror(err));
+			err = ibvx_fail(err, "dmrdv_mr_add_event_fd: %s",
+					strerror(err));
+			goto out;
 		}
 		mr->event_fd = efd;
 	}
 	*fd = mr->event_fd;
-	return 0;
+	err = 0;
+out:
+	pthread_mutex_unlock(&mr->lock);
+	return err;
 }
 
 void ibvx_mr_ack_event(struct ibvx_mr *mr)
@@ -264,6 +281,8 @@ const char *ibvx_mr_state_str(enum ibvx_mr_state state)
 		return "revoked";
 	case IBVX_MR_UNTRACKED:
 		return "untracked";
+	case IBVX_MR_UNKNOWN:
+		return "unknown";
 	}
 	return "unknown";
 }

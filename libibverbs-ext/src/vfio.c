@@ -8,6 +8,7 @@
  * Linux 7.x grows one, so IBVX_VFIO_ANY falls back to the group path.
  */
 #include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -23,7 +24,7 @@
 #include "vfio_compat.h"
 
 struct ibvx_vfio {
-	char pci_addr[32];
+	char pci_addr[24];
 	enum ibvx_vfio_path path;
 	int device_fd;
 	int group_fd;
@@ -40,15 +41,23 @@ static const char *sysfs_root(void)
 	return root && *root ? root : "/sys";
 }
 
+/*
+ * DDDD:BB:DD.F, the domain of four to eight hex digits: Linux gives
+ * wider domains to PCI segments behind VMD and Hyper-V's virtual PCI.
+ */
 static bool valid_pci_addr(const char *addr)
 {
-	unsigned int dom, bus, dev, fn;
-	char tail;
+	unsigned int bus, dev, fn;
+	int n = 0, dom_len;
 
-	if (!addr || strlen(addr) != 12)
+	if (!addr || strlen(addr) > 20)
 		return false;
-	return sscanf(addr, "%4x:%2x:%2x.%1x%c", &dom, &bus, &dev, &fn,
-		      &tail) == 4 && dev < 32 && fn < 8;
+	dom_len = strspn(addr, "0123456789abcdefABCDEF");
+	if (dom_len < 4 || dom_len > 8 || addr[dom_len] != ':')
+		return false;
+	return sscanf(addr + dom_len, ":%2x:%2x.%1x%n", &bus, &dev, &fn,
+		      &n) == 3 && addr[dom_len + n] == 0 &&
+	       strlen(addr + dom_len) == 8 && dev < 32 && fn < 8;
 }
 
 /* Basename of the symlink @dir/@link, or "" if there is none. */
@@ -69,6 +78,28 @@ static void link_name(const char *dir, const char *link, char *out,
 	snprintf(out, len, "%s", base ? base + 1 : target);
 }
 
+/*
+ * Whether @driver, bound to the function at @devdir, is a VFIO PCI
+ * driver: vfio-pci itself or one of its variant drivers, which share
+ * vfio-pci-core and export BARs the same way (nvgrace_gpu_vfio_pci for
+ * Grace-Hopper GPUs, mlx5_vfio_pci, virtio_vfio_pci, ...). A VFIO device
+ * has a vfio-dev directory when the kernel has device cdevs; without
+ * them, variant drivers are known by their names.
+ */
+static bool is_vfio_pci_driver(const char *devdir, const char *driver)
+{
+	char path[PATH_MAX];
+	size_t n = strlen(driver);
+
+	if (!strcmp(driver, "vfio-pci"))
+		return true;
+	snprintf(path, sizeof(path), "%s/vfio-dev", devdir);
+	if (!access(path, F_OK))
+		return true;
+	return n > 9 && (!strcmp(driver + n - 9, "_vfio_pci") ||
+			 !strcmp(driver + n - 9, "-vfio-pci"));
+}
+
 static int check_bound_to_vfio(const char *pci_addr, char *devdir,
 			       size_t len)
 {
@@ -83,9 +114,9 @@ static int check_bound_to_vfio(const char *pci_addr, char *devdir,
 		return ibvx_fail(EBUSY,
 				 "%s is not bound to any driver; bind it to vfio-pci: echo vfio-pci > %s/driver_override; echo %s > %s/bus/pci/drivers_probe",
 				 pci_addr, devdir, pci_addr, sysfs_root());
-	if (strcmp(driver, "vfio-pci"))
+	if (!is_vfio_pci_driver(devdir, driver))
 		return ibvx_fail(EBUSY,
-				 "%s is bound to %s, not vfio-pci; unbind it and bind vfio-pci (driver_override)",
+				 "%s is bound to %s, which is not a VFIO driver; unbind it and bind vfio-pci or its variant driver for this device (driver_override)",
 				 pci_addr, driver);
 	return 0;
 }
@@ -112,7 +143,7 @@ static int open_cdev(struct ibvx_vfio *v, const char *devdir)
 	if (d) {
 		while ((de = readdir(d)))
 			if (!strncmp(de->d_name, "vfio", 4))
-				memcpy(name, de->d_name, sizeof(name));
+				snprintf(name, sizeof(name), "%s", de->d_name);
 		closedir(d);
 	}
 	if (!name[0])
@@ -397,12 +428,15 @@ int ibvx_vfio_set_memory_enabled(struct ibvx_vfio *vfio, bool enabled)
 	if (!vfio)
 		return ibvx_fail(EINVAL, "ibvx_vfio_set_memory_enabled: vfio is NULL");
 	off = vfio->config_offset + PCI_COMMAND;
+	/* Configuration space is little endian, whatever the CPU. */
 	if (pread(vfio->device_fd, &cmd, sizeof(cmd), off) != sizeof(cmd))
 		return errno_fail(errno, "reading PCI_COMMAND", vfio->pci_addr);
+	cmd = le16toh(cmd);
 	if (enabled)
 		cmd |= PCI_COMMAND_MEMORY;
 	else
 		cmd &= ~PCI_COMMAND_MEMORY;
+	cmd = htole16(cmd);
 	if (pwrite(vfio->device_fd, &cmd, sizeof(cmd), off) != sizeof(cmd))
 		return errno_fail(errno, "writing PCI_COMMAND", vfio->pci_addr);
 	return 0;

@@ -118,6 +118,7 @@ enum ibvx_mr_state {
 	IBVX_MR_INVALIDATED = 1, /* unmapped by its exporter; the next access maps again */
 	IBVX_MR_REVOKED = 2,	 /* the exporter refuses: accesses fail */
 	IBVX_MR_UNTRACKED = 3,	 /* the device does not report MR state */
+	IBVX_MR_UNKNOWN = 4,	 /* it does, but asking failed: see ibvx_last_error() */
 };
 
 /*
@@ -136,7 +137,10 @@ int ibvx_dereg_mr(struct ibvx_mr *mr);
 /* The verbs MR: its lkey, rkey, addr and length. */
 struct ibv_mr *ibvx_mr_ibv(struct ibvx_mr *mr);
 
-/* The MR's state now; IBVX_MR_UNTRACKED on devices that do not report it. */
+/*
+ * The MR's state now; IBVX_MR_UNTRACKED on devices that do not report
+ * it, IBVX_MR_UNKNOWN if asking the device failed (ibvx_last_error()).
+ */
 enum ibvx_mr_state ibvx_mr_state(struct ibvx_mr *mr);
 
 /*

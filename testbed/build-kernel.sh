@@ -22,11 +22,18 @@ private_apt_update
 if [ -n "${DMR_KERNEL_PKG:-}" ]; then
 	pkg=$DMR_KERNEL_PKG
 	ver=$(candidate_version "$pkg")
-	[ -n "$ver" ] && [ "$ver" != "(none)" ] || die "package $pkg is not available"
+	[ -n "$ver" ] && [ "$ver" != "(none)" ] ||
+		die "DMR_KERNEL_PKG=$pkg, but Debian has no such package"
+	msg="set by DMR_KERNEL_PKG"
 else
 	read -r pkg ver < <(newest_release_package '^linux-source-7\.[0-9]+$') ||
-		die "no linux-source-7.* package is available from Debian"
+		die "no linux-source-7.* package is available from Debian; set DMR_KERNEL_PKG to a linux-source package to try"
+	msg="the newest linux-source-7.*; DMR_KERNEL_PKG chooses another"
 fi
+# The kernel dmr was last tested with; another one is built, but said.
+tested=7.2
+[ "${pkg#linux-source-}" = "$tested" ] || msg+="; tested with $tested"
+log "kernel: $pkg $ver ($msg)"
 
 # Fixes to the kernel that dmr's tests found, applied on top of Debian's
 # source (each patch says why); part of the cache keys.
@@ -52,8 +59,7 @@ if [ ! -f "$src/.unpacked" ]; then
 	tar -C "$src" --strip-components=1 -xf "$dl/x/usr/src/$pkg.tar.xz"
 	rm -rf "$dl/x" "$dl/${pkg}_${ver}_all.deb"
 	for p in "${patches[@]}"; do
-		patch -d "$src" -p1 --forward -s <"$p" ||
-			die "cannot apply $(basename "$p") to $pkg $ver"
+		apply_patch "$src" "$p" "$pkg $ver" || true
 	done
 	touch "$src/.unpacked"
 fi

@@ -17,7 +17,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 rdma=${1:?usage: build-libfabric.sh RDMA_CORE_BUILD_DIR}
-ver=${DMR_LIBFABRIC_VERSION:-2.1.0-1.1}
+ver=$(choose_source_version libfabric DMR_LIBFABRIC_VERSION 2.1.0-1.1 '^2\.')
 # Only what runs on dmr: verbs (MSG, and DGRAM over UD), rxm for RDM over
 # verbs, and tcp to tell a libfabric problem from a dmr one. The rpath
 # makes the build use rdma-core's tree, not the machine's libibverbs.
@@ -35,7 +35,6 @@ for tool in autoreconf automake libtoolize make; do
 	command -v "$tool" >/dev/null || die "$tool is missing (run testbed/install-deps.sh)"
 done
 need_disk 1000
-private_apt_update
 tarball=$(fetch_orig_tarball libfabric "$ver")
 rm -rf "$root"
 mkdir -p "$src" "$root/build" "$root/ft-build"

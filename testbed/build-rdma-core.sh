@@ -15,7 +15,7 @@ set -euo pipefail
 {
 . "$(dirname "$0")/lib.sh"
 
-ver=${DMR_RDMA_CORE_VERSION:-65.0-1.1}
+ver=$(choose_source_version rdma-core DMR_RDMA_CORE_VERSION 65.0-1.1 '^6[5-9]\.')
 python=/usr/bin/python3
 cmake_flags=(-GNinja -DIN_PLACE=1 -DNO_MAN_PAGES=1 -DENABLE_STATIC=0
 	     -DPYTHON_EXECUTABLE="$python" -DCMAKE_BUILD_TYPE=RelWithDebInfo)
@@ -29,7 +29,6 @@ done
 
 if [ ! -f "$src/.unpacked" ]; then
 	need_disk 1000
-	private_apt_update
 	tarball=$(fetch_orig_tarball rdma-core "$ver")
 	rm -rf "$src"
 	mkdir -p "$src"

@@ -6,10 +6,9 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-ver=${DMR_SPARSE_VERSION:-0.6.5~rc1-2}
+ver=$(choose_source_version sparse DMR_SPARSE_VERSION 0.6.5~rc1-2 '^0\.6\.([5-9]|[1-9][0-9])')
 dir=$DMR_CACHE/sparse/$ver
 if [ ! -x "$dir/sparse" ]; then
-	private_apt_update
 	tarball=$(fetch_orig_tarball sparse "$ver")
 	rm -rf "$dir"
 	mkdir -p "$dir"

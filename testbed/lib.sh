@@ -114,6 +114,81 @@ newest_release_package() {
 	return 1
 }
 
+# The upstream part of a Debian version: no epoch, no Debian revision.
+upstream_version() {
+	local v=${1#*:}
+
+	echo "${v%-*}"
+}
+
+# Pick a version from the Debian versions on stdin (one a line): @1, the
+# pinned version the project was last tested with, if it is there; else
+# the newest whose upstream version matches the extended regex @2 (the
+# series the project supports). Prints "VERSION pinned" or "VERSION
+# newest"; returns 1 if no version fits. Pure: the tests feed it lists.
+select_version() {
+	local pinned=$1 series=$2 v best=
+
+	while read -r v; do
+		[ -n "$v" ] || continue
+		if [ "$v" = "$pinned" ]; then
+			echo "$v pinned"
+			return 0
+		fi
+		grep -qE -- "$series" <<<"$(upstream_version "$v")" || continue
+		if [ -z "$best" ] || dpkg --compare-versions "$v" gt "$best"; then
+			best=$v
+		fi
+	done
+	[ -n "$best" ] || return 1
+	echo "$best newest"
+}
+
+# The version of Debian source package @1 to build. Debian unstable keeps
+# only the newest upload of a package, so a pinned version disappears
+# when Debian moves on: the override variable named @2 wins, then the
+# pinned version @3, then the newest of the supported series @4 (an
+# extended regex of upstream versions). Says what it chose and why;
+# names the variable when nothing fits.
+choose_source_version() {
+	local src=$1 var=$2 pinned=$3 series=$4 want=${!2:-} avail pick
+
+	private_apt_update
+	avail=$(private_apt apt-cache showsrc "$src" 2>/dev/null |
+		awk '/^Version:/ { print $2 }' | sort -u)
+	if [ -n "$want" ]; then
+		grep -qxF -- "$want" <<<"$avail" ||
+			die "$var=$want, but Debian has no source package $src $want (it has: $(echo $avail))"
+		log "$src $want (set by $var)"
+		echo "$want"
+		return
+	fi
+	pick=$(select_version "$pinned" "$series" <<<"$avail") ||
+		die "Debian has no $src of a series dmr supports ($series; tested: $pinned; available: $(echo ${avail:-none})); set $var to a version to try"
+	if [ "${pick#* }" = pinned ]; then
+		log "$src ${pick% *} (the tested version)"
+	else
+		log "$src ${pick% *}: the tested $pinned is gone from Debian, taking the newest of $series (set $var to choose)"
+	fi
+	echo "${pick% *}"
+}
+
+# Apply the testbed's patch @2 to the source tree @1 (@3 names the tree
+# in messages). A patch the tree already contains is reported and left
+# out (return 2: the patch should be dropped); one that does not apply
+# stops the build with the reason.
+apply_patch() {
+	local tree=$1 p=$2 what=$3 out
+
+	if patch -d "$tree" -p1 -R --dry-run -s -f <"$p" >/dev/null 2>&1; then
+		log "warning: $what already has $(basename "$p"); not applied (drop it from testbed/kernel-patches)"
+		return 2
+	fi
+	out=$(patch -d "$tree" -p1 --forward --dry-run -f <"$p" 2>&1) ||
+		die "$(basename "$p") does not apply to $what; refresh it, or pin a version it applies to:"$'\n'"$out"
+	patch -d "$tree" -p1 --forward -s -f <"$p" >/dev/null
+}
+
 # Download the upstream (orig) tarball of a Debian source package into
 # $DMR_CACHE/dl and print its path. Only the orig tarball is fetched: the
 # Debian packaging is not needed to build in place. $1: source package,

@@ -201,17 +201,26 @@ def registration(results, pci):
         log(f'registration on {dev} done')
 
 
+# (MRs, write length): 4 KiB writes from anonymous memory with 1 to 1000
+# MRs; 16 MiB writes from device memory into a 16 MiB MR (the whole BAR),
+# side by side with 4 KiB writes in the same set-up.
+REVOKE_RUNS = [(n, 4096) for n in REVOKE_MRS] + [(1, 16 << 20)]
+
+
 def revocation(results, pci):
-    for n in REVOKE_MRS:
-        out = run_bin('revoke_bench', 'dmr0', pci, n, 10 if QUICK else 20)
+    for n, length in REVOKE_RUNS:
+        out = run_bin('revoke_bench', 'dmr0', pci, n, 10 if QUICK else 20,
+                      length)
         for line in out.splitlines():
             f = line.split()
             if f[:1] == ['revoke']:
                 results['revoke'].append({
                     'mrs': int(f[1]), 'median_us': float(f[2]),
                     'max_us': float(f[3]), 'cycles': int(f[4]),
-                    'writes_ok': int(f[5]), 'writes_failed': int(f[6])})
-                log(f'revoke with {n} MRs: median {f[2]} us, max {f[3]} us')
+                    'writes_ok': int(f[5]), 'writes_failed': int(f[6]),
+                    'write_len': int(f[7])})
+                log(f'revoke with {n} MRs, {length}-byte writes: '
+                    f'median {f[2]} us, max {f[3]} us')
 
 
 def main():

@@ -118,10 +118,11 @@ def revocation_table(res, out):
     out.append('Time from clearing PCI_COMMAND_MEMORY until VFIO\'s wait for '
                'dmr returned, with N MRs on the dma-buf and a thread '
                'RDMA-writing into them.\n')
-    out.append('| MRs | median (us) | max (us) | cycles | writes ok | writes failed |')
-    out.append('| ---: | ---: | ---: | ---: | ---: | ---: |')
-    for r in sorted(res['revoke'], key=lambda r: r['mrs']):
-        out.append(f"| {r['mrs']} | {r['median_us']:.0f} | {r['max_us']:.0f} | "
+    out.append('| MRs | messages | median (us) | max (us) | cycles | writes ok | writes failed |')
+    out.append('| ---: | ---: | ---: | ---: | ---: | ---: | ---: |')
+    for r in sorted(res['revoke'], key=lambda r: (r.get('write_len', 4096), r['mrs'])):
+        out.append(f"| {r['mrs']} | {size_str(r.get('write_len', 4096))} | "
+                   f"{r['median_us']:.0f} | {r['max_us']:.0f} | "
                    f"{r['cycles']} | {r['writes_ok']} | {r['writes_failed']} |")
 
 

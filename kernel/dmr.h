@@ -5,11 +5,13 @@
  * Objects and their locks. The rules, in the order a lock may be taken
  * while another is held (never the other way round):
  *
- *   RTNL  ->  dmr_devices_lock (dmr_main.c)
+ *   RTNL  ->  dmr_devices_lock (dmr_main.c)  ->  GID table lock (core)
  *   dmr_qp.sq_lock  ->  dmr_qp.rq_lock (of any QP)  ->  dmr_srq.lock
  *     ->  dma-buf reservation lock  ->  dmr_dmabuf.eventfd_lock
  *     ->  dmr_qp.post_lock, dmr_srq.post_lock, dmr_qp.state_lock,
  *         dmr_cq.lock, dmr_io_atomic_lock (spinlocks, innermost)
+ *   dmr_qp.rq_lock  ->  GID table lock (core: the responder's
+ *     connection check, dmr_resp_conn_ok())
  *   dmr_qp.sq_lock  ->  dmr_devices_lock (a UD requester looks up the
  *     device that owns a destination GID, and drops the lock before it
  *     takes the responder's rq_lock)

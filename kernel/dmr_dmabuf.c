@@ -430,8 +430,9 @@ int dmr_mem_init_dmabuf(struct dmr_dev *dev, struct dmr_mem *mem,
 					      &dmr_dmabuf_attach_ops, umem);
 	if (IS_ERR(umem->attach)) {
 		err = PTR_ERR(umem->attach);
-		dmr_err(dev, "%s refused to attach %s: %d\n", dmabuf->exp_name,
-			dev_name(dev->dma_dev), err);
+		dmr_warn_ratelimited(dev, "%s refused to attach %s: %d\n",
+				     dmabuf->exp_name, dev_name(dev->dma_dev),
+				     err);
 		goto err_free;
 	}
 
@@ -439,8 +440,9 @@ int dmr_mem_init_dmabuf(struct dmr_dev *dev, struct dmr_mem *mem,
 	err = dmr_dmabuf_map_locked(d);
 	dma_resv_unlock(dmabuf->resv);
 	if (err) {
-		dmr_err(dev, "cannot map %s for %s: %d\n", dmabuf->exp_name,
-			dev_name(dev->dma_dev), err);
+		dmr_warn_ratelimited(dev, "cannot map %s for %s: %d\n",
+				     dmabuf->exp_name, dev_name(dev->dma_dev),
+				     err);
 		d->state = DMR_DMABUF_RELEASED;
 		dma_buf_detach(dmabuf, umem->attach);
 		/* The exporter's own refusal or bad table, or ours. */

@@ -18,6 +18,8 @@
 #define DMR_VENDOR_ID 0x646d72
 #define DMR_VENDOR_PART_ID 1
 #define DMR_HW_VER 1
+/* One number: ibv_devinfo (the provider) and sysfs show it as "1.0". */
+#define DMR_FW_VER 1
 
 /*
  * All dmr devices of a host form one system (they reach each other by
@@ -43,7 +45,7 @@ static int dmr_query_device(struct ib_device *ibdev,
 		return -EINVAL;
 
 	memset(attr, 0, sizeof(*attr));
-	attr->fw_ver = 1;
+	attr->fw_ver = DMR_FW_VER;
 	attr->sys_image_guid = dmr_sys_image_guid();
 	attr->max_mr_size = DMR_MAX_MSG_SIZE * 512;	/* 1 TiB */
 	attr->page_size_cap = PAGE_SIZE;
@@ -88,15 +90,22 @@ static int dmr_query_port(struct ib_device *ibdev, u32 port,
 	bool up = false;
 	int err;
 
-	/* The core zeroed @attr. */
-	err = ib_get_eth_speed(ibdev, port, &attr->active_speed,
-			       &attr->active_width);
-	/* sysfs asks while the device goes, after the netdev went. */
+	/*
+	 * The core zeroed @attr. sysfs asks while the device goes, after the
+	 * netdev went: the port is then down, not an error (which the core
+	 * logs at every read).
+	 */
 	ndev = dmr_netdev_get(dev);
 	if (ndev) {
+		err = ib_get_eth_speed(ibdev, port, &attr->active_speed,
+				       &attr->active_width);
 		mtu = iboe_get_mtu(READ_ONCE(ndev->mtu));
 		up = netif_running(ndev) && netif_carrier_ok(ndev);
 		dev_put(ndev);
+	} else {
+		err = 0;
+		attr->active_speed = IB_SPEED_SDR;
+		attr->active_width = IB_WIDTH_1X;
 	}
 	attr->active_mtu = mtu ? min(mtu, IB_MTU_4096) : IB_MTU_256;
 	attr->max_mtu = IB_MTU_4096;
@@ -159,7 +168,7 @@ static int dmr_modify_port(struct ib_device *ibdev, u32 port, int mask,
 
 static void dmr_get_dev_fw_str(struct ib_device *ibdev, char *str)
 {
-	snprintf(str, IB_FW_VERSION_NAME_MAX, "%u.0", DMR_UVERBS_ABI_VERSION);
+	snprintf(str, IB_FW_VERSION_NAME_MAX, "%u.0", DMR_FW_VER);
 }
 
 /*

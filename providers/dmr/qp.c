@@ -103,20 +103,16 @@ static int dmr_doorbell(struct dmr_qp *qp)
 	return err;
 }
 
-/* Ask the kernel to flush the receive queue of a QP in the error state. */
+/*
+ * Ask the kernel to flush the receive queue of a QP in the error state:
+ * the POST_RECV command with no work requests (the kernel reads WQEs only
+ * from the ring). uverbs has no ioctl method for it.
+ */
 static void dmr_recv_doorbell(struct ibv_qp *ibqp)
 {
-	struct ib_uverbs_post_recv_resp resp;
-	struct ibv_post_recv cmd = {};
+	struct ibv_recv_wr *bad;
 
-	cmd.hdr.command = IB_USER_VERBS_CMD_POST_RECV;
-	cmd.hdr.in_words = sizeof(cmd) / 4;
-	cmd.hdr.out_words = sizeof(resp) / 4;
-	cmd.response = (uintptr_t)&resp;
-	cmd.qp_handle = ibqp->handle;
-	cmd.wqe_size = sizeof(struct ib_uverbs_recv_wr);
-	if (write(ibqp->context->cmd_fd, &cmd, sizeof(cmd)) != sizeof(cmd))
-		return;
+	ibv_cmd_post_recv(ibqp, NULL, &bad);
 }
 
 /* The next free send slot, or NULL if the ring is full. */

@@ -51,6 +51,9 @@ class DeviceTest(unittest.TestCase):
             self.assertEqual(attr.max_cq, 16384)
             self.assertEqual(attr.max_mr, 1 << 20)
             self.assertEqual(attr.atomic_caps, ibv_atomic_cap.IBV_ATOMIC_HCA)
+            # One firmware version, whoever shows it.
+            with open('/sys/class/infiniband/dmr0/fw_ver') as f:
+                self.assertEqual(attr.fw_version, f.read().strip())
             image = attr.sys_image_guid
             node = attr.node_guid
         with Context(name='dmr1') as ctx:

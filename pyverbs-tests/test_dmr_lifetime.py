@@ -54,13 +54,13 @@ class Race(unittest.TestCase):
 
 class MapWhileFreeTest(Race):
     def test_device_memory_mapped_while_freed(self):
-        self.run_program('mmap', 'dmr0', '24')
+        self.run_program('mmap', 'dmr0', '8')
 
     def test_cq_ring_mapped_while_destroyed(self):
-        self.run_program('cq', 'dmr0', '12')
+        self.run_program('cq', 'dmr0', '4')
 
     def test_dm_export_mapped_while_freed(self):
-        self.run_program('export', 'dmr0', '24')
+        self.run_program('export', 'dmr0', '8')
 
 
 UD_SENDER = r'''
@@ -113,7 +113,7 @@ class DeviceComingAndGoingTest(Race):
                 sender.kill()
                 self.fail(f'the UD sender did not start: {line}\n'
                           f'{guest.rest_of_output(sender)}')
-            deadline = time.time() + 40
+            deadline = time.time() + 20
             while time.time() < deadline and sender.poll() is None:
                 guest.sh(f'rdma link add dmr9 type dmr netdev {self.VETH[0]}')
                 guest.sh('rdma link delete dmr9')
@@ -146,7 +146,7 @@ class DeviceComingAndGoingTest(Race):
         t = threading.Thread(target=reader)
         t.start()
         try:
-            for _ in range(30):
+            for _ in range(8):
                 self.veth()
                 guest.sh(f'rdma link add dmr9 type dmr netdev {self.VETH[0]}')
                 # The netdev goes first; the device follows it.

@@ -71,6 +71,8 @@ PERFTEST_RDMA_CM = {
     'ib_send_bw_UD': 'ib_send_bw -c UD -s 1024 -n 200',
     'ib_send_bw_UD_R': 'ib_send_bw -c UD -R -s 1024 -n 200',
     'ib_send_lat_UD': 'ib_send_lat -c UD -s 8 -n 200',
+    'ib_send_lat_UD_R': 'ib_send_lat -c UD -R -s 8 -n 200',
+    'ib_atomic_bw_R': 'ib_atomic_bw -R -n 200',
 }
 
 

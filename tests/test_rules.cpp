@@ -200,4 +200,21 @@ TEST(Uapi, LayoutIsFixed)
 	EXPECT_EQ(shim_sizeof("dmr_ring_info"), 24U);
 	EXPECT_EQ(shim_sizeof("dmr_create_qp_resp"), 56U);
 	EXPECT_EQ(shim_offsetof("dmr_create_qp_resp", "max_inline"), 48U);
+	EXPECT_EQ(shim_sizeof("dmr_create_cq_resp"), 24U);
+	EXPECT_EQ(shim_offsetof("dmr_create_cq_resp", "ring"), 0U);
+	EXPECT_EQ(shim_sizeof("dmr_create_srq_resp"), 24U);
+	EXPECT_EQ(shim_offsetof("dmr_create_srq_resp", "ring"), 0U);
+	// The mailbox is a cache line of its own; the QP number first.
+	EXPECT_EQ(shim_sizeof("dmr_doorbell_mailbox"), 64U);
+	EXPECT_EQ(shim_offsetof("dmr_doorbell_mailbox", "qpn"), 0U);
+	EXPECT_EQ(shim_sizeof("dmr_alloc_ucontext_resp"), 16U);
+	EXPECT_EQ(shim_offsetof("dmr_alloc_ucontext_resp", "flags"), 0U);
+	EXPECT_EQ(shim_offsetof("dmr_alloc_ucontext_resp",
+				"mailbox_mmap_offset"), 8U);
+	EXPECT_EQ(shim_sizeof("dmr_mr_query_resp"), 32U);
+	EXPECT_EQ(shim_offsetof("dmr_mr_query_resp", "backend"), 0U);
+	EXPECT_EQ(shim_offsetof("dmr_mr_query_resp", "state"), 4U);
+	EXPECT_EQ(shim_offsetof("dmr_mr_query_resp", "invalidations"), 8U);
+	EXPECT_EQ(shim_offsetof("dmr_mr_query_resp", "remaps"), 16U);
+	EXPECT_EQ(shim_offsetof("dmr_mr_query_resp", "revokes"), 24U);
 }

@@ -3,9 +3,9 @@
  * Memory that a process maps, or that a dma-buf exports, freed while
  * another thread is mapping it, round after round:
  *
- *   mmap    a 64 MiB device memory is mapped again (mmap of its offset on
+ *   mmap    a 32 MiB device memory is mapped again (mmap of its offset on
  *           the uverbs file) while ibv_free_dm() frees it;
- *   cq      the same with the ring of a CQ of 2^20 entries and
+ *   cq      the same with the ring of a CQ of 2^19 entries and
  *           ibv_destroy_cq();
  *   export  a DM with two dma-buf exports, the first imported as an MR,
  *           the second registered as an MR over and over while
@@ -32,7 +32,7 @@
 
 #include "rc_pair.h"
 
-#define DM_SIZE (64UL << 20)
+#define DM_SIZE (32UL << 20)
 
 /* The uverbs mappings of this process, as "offset size" of each. */
 struct mapping {
@@ -80,18 +80,21 @@ static struct mapping new_mapping(const struct mapping *before, int nb)
 struct mapper {
 	int fd;
 	unsigned long long offset, size;
-	volatile int stop;
 	int maps;		/* successful mmaps */
 	int last_err;		/* errno of the last refused one, 0: none */
 };
 
-/* mmap the offset again and again until refused (the entry is gone). */
+/*
+ * mmap the offset again and again until refused (the entry is gone), or
+ * for 60 s at most (then last_err stays 0 and the check fails).
+ */
 static void *map_loop(void *arg)
 {
+	time_t end = time(NULL) + 60;
 	struct mapper *m = arg;
 	void *p;
 
-	while (!m->stop) {
+	while (time(NULL) < end) {
 		p = mmap(NULL, m->size, PROT_READ, MAP_SHARED, m->fd, m->offset);
 		if (p == MAP_FAILED) {
 			m->last_err = errno;
@@ -127,7 +130,7 @@ static void race_mmap(struct ibv_context *ctx, int rounds, int cq_mode)
 		memset(&m, 0, sizeof(m));
 		m.fd = ctx->cmd_fd;
 		if (cq_mode) {
-			cq = ibv_create_cq(ctx, 1 << 20, NULL, NULL, 0);
+			cq = ibv_create_cq(ctx, 1 << 19, NULL, NULL, 0);
 			if (!cq)
 				die("ibv_create_cq: %s", strerror(errno));
 		} else {
@@ -144,9 +147,7 @@ static void race_mmap(struct ibv_context *ctx, int rounds, int cq_mode)
 		short_wait(r);
 		if (cq_mode ? ibv_destroy_cq(cq) : ibv_free_dm(dm))
 			die("free: %s", strerror(errno));
-		/* A mapper that was never refused would map freed memory. */
-		usleep(100000);
-		m.stop = 1;
+		/* The mapper goes on until the freed offset is refused. */
 		pthread_join(t, NULL);
 		refused += m.last_err == EINVAL;
 	}
@@ -157,17 +158,18 @@ static void race_mmap(struct ibv_context *ctx, int rounds, int cq_mode)
 struct registrar {
 	struct ibv_pd *pd;
 	int fd;
-	volatile int stop;
 	int regs;
 	int last_err;
 };
 
+/* Register the export until refused (it is revoked), for 60 s at most. */
 static void *reg_loop(void *arg)
 {
+	time_t end = time(NULL) + 60;
 	struct registrar *g = arg;
 	struct ibv_mr *mr;
 
-	while (!g->stop) {
+	while (time(NULL) < end) {
 		mr = ibv_reg_dmabuf_mr(g->pd, 0, DM_SIZE, 0, g->fd,
 				       IBV_ACCESS_LOCAL_WRITE);
 		if (!mr) {
@@ -211,8 +213,6 @@ static void race_export(struct ibv_context *ctx, int rounds)
 		short_wait(r);
 		if (ibv_free_dm(dm))
 			die("ibv_free_dm: %s", strerror(errno));
-		usleep(100000);
-		g.stop = 1;
 		pthread_join(t, NULL);
 		refused += g.last_err != 0;
 		/* Unmapped: the next access asks the exporter, who refuses. */

@@ -120,6 +120,9 @@ static const struct {
 	LAYOUT(dmr_create_cq_resp),
 	LAYOUT(dmr_create_qp_resp),
 	LAYOUT(dmr_create_srq_resp),
+	LAYOUT(dmr_doorbell_mailbox),
+	LAYOUT(dmr_alloc_ucontext_resp),
+	LAYOUT(dmr_mr_query_resp),
 };
 
 size_t shim_sizeof(const char *type)
@@ -158,6 +161,16 @@ static const struct {
 	MEMBER(dmr_ring_info, slots),
 	MEMBER(dmr_create_qp_resp, rq),
 	MEMBER(dmr_create_qp_resp, max_inline),
+	MEMBER(dmr_create_cq_resp, ring),
+	MEMBER(dmr_create_srq_resp, ring),
+	MEMBER(dmr_doorbell_mailbox, qpn),
+	MEMBER(dmr_alloc_ucontext_resp, flags),
+	MEMBER(dmr_alloc_ucontext_resp, mailbox_mmap_offset),
+	MEMBER(dmr_mr_query_resp, backend),
+	MEMBER(dmr_mr_query_resp, state),
+	MEMBER(dmr_mr_query_resp, invalidations),
+	MEMBER(dmr_mr_query_resp, remaps),
+	MEMBER(dmr_mr_query_resp, revokes),
 };
 
 size_t shim_offsetof(const char *type, const char *member)

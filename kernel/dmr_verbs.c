@@ -95,15 +95,19 @@ static int dmr_query_port(struct ib_device *ibdev, u32 port,
 	 * netdev went: the port is then down, not an error (which the core
 	 * logs at every read).
 	 */
+	err = -ENODEV;
 	ndev = dmr_netdev_get(dev);
 	if (ndev) {
-		err = ib_get_eth_speed(ibdev, port, &attr->active_speed,
-				       &attr->active_width);
 		mtu = iboe_get_mtu(READ_ONCE(ndev->mtu));
 		up = netif_running(ndev) && netif_carrier_ok(ndev);
 		dev_put(ndev);
-	} else {
+		/* ENODEV too once the netdev is being unregistered. */
+		err = ib_get_eth_speed(ibdev, port, &attr->active_speed,
+				       &attr->active_width);
+	}
+	if (err == -ENODEV) {
 		err = 0;
+		up = false;
 		attr->active_speed = IB_SPEED_SDR;
 		attr->active_width = IB_WIDTH_1X;
 	}

@@ -42,7 +42,7 @@ DMR_KBUILD=$kbuild DMR_RDMA_BUILD=$rdma_build \
 	DMR_GUEST_ENV="DMR_MODULE DMR_IBVX_LIB DMR_GUEST_BIN DMR_LIBFABRIC
 		DMR_FUZZ_SEED DMR_FUZZ_SECONDS DMR_FABTESTS" \
 	"$DMR_TOP/testbed/guest-run" --flavour "$flavour" \
-	--timeout "${DMR_TEST_TIMEOUT:-3600}" --rundir "$results/guest" \
+	--timeout "${DMR_TEST_TIMEOUT:-4800}" --rundir "$results/guest" \
 	-- "sh $DMR_TOP/testbed/guest-tests.sh $(printf '%q ' "$@")" || guest_status=$?
 grep -aE '^(PASSED|FAILED|ERROR|SKIPPED)|::.* (PASSED|FAILED|ERROR|SKIPPED)' \
 	"$results/guest/console.log" | tail -n 400 >"$results/pytest-outcomes.txt" || true

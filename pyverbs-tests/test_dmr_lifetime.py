@@ -28,27 +28,17 @@ import unittest
 
 from dmrtest import guest
 
-BAD_KERNEL_LOG = ('WARNING:', 'BUG:', 'Oops', 'general protection',
-                  'KASAN', 'kmemleak', 'INFO: task', 'circular locking')
-
-
 class Race(unittest.TestCase):
     def setUp(self):
         guest.ensure_dmr_links()
         self.mark = guest.kernel_log_mark()
 
     def assert_log_clean(self):
-        log = guest.kernel_log_since(self.mark)
-        bad = [line for line in log if any(b in line for b in BAD_KERNEL_LOG)]
-        self.assertEqual(bad, [], '\n'.join(log[-60:]))
+        bad, tail = guest.bad_kernel_lines(self.mark)
+        self.assertEqual(bad, [], tail)
 
-    def run_program(self, *args, timeout=600):
-        r = subprocess.run([guest.program('dm_race'), *args], text=True,
-                           timeout=timeout, stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT)
-        print(r.stdout)
-        self.assertEqual(r.returncode, 0, r.stdout)
-        self.assertIn('PASSED', r.stdout)
+    def run_program(self, *args):
+        guest.run_check('dm_race', *args)
         self.assert_log_clean()
 
 

@@ -24,8 +24,7 @@ import unittest
 
 from dmrtest import guest
 
-BAD_KERNEL_LOG = ('WARNING:', 'BUG:', 'Oops', 'general protection',
-                  'KASAN', 'kmemleak', 'INFO: task', 'circular locking')
+BAD_KERNEL_LOG = guest.BAD_KERNEL_LOG
 
 
 resources = guest.resource_counts

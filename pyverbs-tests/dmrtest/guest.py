@@ -336,3 +336,29 @@ def rest_of_output(proc, timeout=60):
             break
         out.append(line)
     return '\n'.join(out)
+
+
+# What in the kernel log means the kernel itself went wrong.
+BAD_KERNEL_LOG = ('WARNING:', 'BUG:', 'Oops', 'general protection',
+                  'KASAN', 'kmemleak', 'INFO: task', 'circular locking')
+
+
+def bad_kernel_lines(mark):
+    """The kernel's reports since the line count @mark, and the last lines
+    of the log, to show with them."""
+    log = kernel_log_since(mark)
+    return ([line for line in log if any(b in line for b in BAD_KERNEL_LOG)],
+            '\n'.join(log[-60:]))
+
+
+def run_check(name, *args, timeout=600):
+    """Run the guest program @name, which prints one line per check and
+    ends with PASSED; its output, or an AssertionError with it."""
+    r = subprocess.run([program(name), *[str(a) for a in args]], text=True,
+                       timeout=timeout, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT)
+    print(r.stdout)
+    if r.returncode or 'PASSED' not in r.stdout:
+        raise AssertionError(f'{name} {" ".join(map(str, args))} exited '
+                             f'{r.returncode}:\n{r.stdout}')
+    return r.stdout

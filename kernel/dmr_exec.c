@@ -158,6 +158,7 @@ static struct net *dmr_gid_attr_net(const struct ib_gid_attr *attr)
 static bool dmr_resp_conn_check(struct dmr_qp *qp, struct dmr_qp *peer)
 {
 	const struct ib_gid_attr *mine, *theirs;
+	struct net *net;
 	bool ok = false;
 
 	if (peer->attr.dest_qp_num != qp->ibqp.qp_num)
@@ -172,8 +173,8 @@ static bool dmr_resp_conn_check(struct dmr_qp *qp, struct dmr_qp *peer)
 	    !memcmp(&theirs->gid, &qp->attr.ah_attr.grh.dgid,
 		    sizeof(theirs->gid))) {
 		rcu_read_lock();
-		ok = net_eq(dmr_gid_attr_net(mine), dmr_gid_attr_net(theirs)) &&
-		     dmr_gid_attr_net(mine);
+		net = dmr_gid_attr_net(mine);
+		ok = net && net_eq(net, dmr_gid_attr_net(theirs));
 		rcu_read_unlock();
 	}
 	rdma_put_gid_attr(theirs);
@@ -764,6 +765,14 @@ static bool dmr_req_run(struct dmr_qp *qp, bool in_syscall)
 	return false;
 }
 
+/* What a run of the requester left (dmr_req_run() said so), send_work runs. */
+static void dmr_req_continue(struct dmr_qp *qp, bool more)
+{
+	/* A destroy cancels send_work after it set ->stopping. */
+	if (more && !READ_ONCE(qp->stopping))
+		queue_work(system_dfl_wq, &qp->send_work);
+}
+
 /* Run the requester once; what the budget left, send_work runs. */
 static void dmr_sq_process(struct dmr_qp *qp, bool in_syscall)
 {
@@ -772,9 +781,7 @@ static void dmr_sq_process(struct dmr_qp *qp, bool in_syscall)
 	mutex_lock(&qp->sq_lock);
 	more = dmr_req_run(qp, in_syscall);
 	mutex_unlock(&qp->sq_lock);
-	/* A destroy cancels send_work after it set ->stopping. */
-	if (more && !READ_ONCE(qp->stopping))
-		queue_work(system_dfl_wq, &qp->send_work);
+	dmr_req_continue(qp, more);
 }
 
 /*
@@ -796,8 +803,7 @@ void dmr_retry_work(struct work_struct *work)
 	qp->stalled = false;
 	more = dmr_req_run(qp, false);
 	mutex_unlock(&qp->sq_lock);
-	if (more && !READ_ONCE(qp->stopping))
-		queue_work(system_dfl_wq, &qp->send_work);
+	dmr_req_continue(qp, more);
 }
 
 /*

@@ -209,6 +209,41 @@ TEST(IbvxMr, ArgumentsAreCheckedBeforeTheDevice)
 	EXPECT_EQ(ibvx_dereg_mr(nullptr), 0);
 }
 
+TEST(IbvxMr, ExtensibleCallsCheckTheirAttributes)
+{
+	// Never dereferenced: every call below fails on its attributes.
+	struct ibv_pd *pd = reinterpret_cast<struct ibv_pd *>(8);
+	struct ibvx_mr *fake = reinterpret_cast<struct ibvx_mr *>(8);
+	struct ibvx_dmabuf_mr_init_attr attr = {};
+	struct ibvx_mr_wait_attr wait = {};
+	struct ibvx_mr *mr = nullptr;
+
+	attr.fd = 3;
+	attr.length = 4096;
+	EXPECT_EQ(ibvx_reg_dmabuf_mr_ex(pd, nullptr, &mr), EINVAL);
+	EXPECT_TRUE(mentions(ibvx_last_error(), "attr is NULL"));
+	attr.comp_mask = 1;
+	EXPECT_EQ(ibvx_reg_dmabuf_mr_ex(pd, &attr, &mr), EOPNOTSUPP);
+	EXPECT_TRUE(mentions(ibvx_last_error(), "comp_mask 0x1"));
+	attr.comp_mask = 0;
+	attr.length = 0;
+	EXPECT_EQ(ibvx_reg_dmabuf_mr_ex(pd, &attr, &mr), EINVAL);
+	EXPECT_TRUE(mentions(ibvx_last_error(), "length is 0"));
+	EXPECT_EQ(mr, nullptr);
+
+	EXPECT_EQ(ibvx_mr_wait(fake, nullptr, nullptr), EINVAL);
+	wait.comp_mask = 1ull << 63;
+	wait.states = 1u << IBVX_MR_VALID;
+	EXPECT_EQ(ibvx_mr_wait(fake, &wait, nullptr), EOPNOTSUPP);
+	wait.comp_mask = 0;
+	wait.states = 0;
+	EXPECT_EQ(ibvx_mr_wait(fake, &wait, nullptr), EINVAL);
+	wait.states = 1u << IBVX_MR_UNTRACKED;
+	EXPECT_EQ(ibvx_mr_wait(fake, &wait, nullptr), EINVAL);
+	EXPECT_TRUE(mentions(ibvx_last_error(), "cannot be waited for"));
+	EXPECT_EQ(ibvx_mr_wait_state(fake, IBVX_MR_UNKNOWN, 0), EINVAL);
+}
+
 TEST(IbvxMr, StateNames)
 {
 	EXPECT_STREQ(ibvx_mr_state_str(IBVX_MR_VALID), "valid");

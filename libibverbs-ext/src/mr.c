@@ -3,11 +3,11 @@
  * dma-buf MRs: probe, register, and track their state.
  *
  * The state of a dma-buf MR is only known to the device. dmr reports it
- * through its direct verbs (dmrdv.h, in the dmr provider libdmr.so.1); any
- * other device does not, and its MRs are "untracked". libibverbs-ext does
- * not link libdmr: it looks the provider up in the process (RTLD_NOLOAD),
- * where libibverbs has loaded it if the machine has a dmr device, so that
- * applications using this library run on every device.
+ * through its direct verbs (dmrdv.h, in the dmr provider); any other
+ * device does not, and its MRs are "untracked". libibverbs-ext does not
+ * link libdmr, so that applications using this library run on every
+ * device: it asks the library libibverbs loaded for the MR's context
+ * whether it has dmrdv.h's calls, whatever that library's file is named.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -45,14 +45,29 @@ _Static_assert((int)IBVX_MR_VALID == DMRDV_MR_STATE_VALID &&
 	       (int)IBVX_MR_REVOKED == DMRDV_MR_STATE_REVOKED,
 	       "ibvx_mr_state follows dmrdv_mr_state");
 
-/* Name of the dmr provider library: see providers/dmr/CMakeLists.txt. */
-#define DMR_PROVIDER_LIB "libdmr.so.1"
+/*
+ * The provider of @ctx: the library that holds its fast-path calls,
+ * which libibverbs took from the provider it loaded for the device (a
+ * provider built into libibverbs or the program resolves in the global
+ * scope instead). NULL if it cannot be found.
+ */
+static void *provider_handle(struct ibv_context *ctx)
+{
+	Dl_info info;
+	void *handle;
 
-/* Resolve dmrdv.h in the provider for @device; false if not a dmr device. */
-static bool dmrdv_open(struct ibv_device *device, struct dmrdv_calls *dv)
+	if (!dladdr((void *)(uintptr_t)ctx->ops.post_send, &info) ||
+	    !info.dli_fname)
+		return NULL;
+	handle = dlopen(info.dli_fname, RTLD_NOW | RTLD_NOLOAD);
+	return handle ? handle : dlopen(NULL, RTLD_NOW);
+}
+
+/* Resolve dmrdv.h in the provider of @ctx; false if not a dmr device. */
+static bool dmrdv_open(struct ibv_context *ctx, struct dmrdv_calls *dv)
 {
 	memset(dv, 0, sizeof(*dv));
-	dv->handle = dlopen(DMR_PROVIDER_LIB, RTLD_NOW | RTLD_NOLOAD);
+	dv->handle = provider_handle(ctx);
 	if (!dv->handle)
 		return false;
 	dv->is_supported = dlsym(dv->handle, "dmrdv_is_supported");
@@ -60,7 +75,7 @@ static bool dmrdv_open(struct ibv_device *device, struct dmrdv_calls *dv)
 	dv->add_event_fd = dlsym(dv->handle, "dmrdv_mr_add_event_fd");
 	dv->wait_state = dlsym(dv->handle, "dmrdv_mr_wait_state");
 	if (dv->is_supported && dv->query_mr && dv->add_event_fd &&
-	    dv->wait_state && dv->is_supported(device))
+	    dv->wait_state && dv->is_supported(ctx->device))
 		return true;
 	dlclose(dv->handle);
 	dv->handle = NULL;
@@ -119,46 +134,70 @@ int ibvx_dmabuf_mr_probe(struct ibv_pd *pd)
 			 strerror(err));
 }
 
-int ibvx_reg_dmabuf_mr(struct ibv_pd *pd, uint64_t offset, size_t length,
-		       uint64_t iova, int dmabuf_fd, int access,
-		       struct ibvx_mr **mr)
+int ibvx_reg_dmabuf_mr_ex(struct ibv_pd *pd,
+			  const struct ibvx_dmabuf_mr_init_attr *attr,
+			  struct ibvx_mr **mr)
 {
 	const char *dev;
 	struct ibvx_mr *m;
 	int err;
 
-	if (!pd || !mr)
+	if (!pd || !attr || !mr)
 		return ibvx_fail(EINVAL, "ibvx_reg_dmabuf_mr: %s is NULL",
-				 pd ? "mr" : "pd");
-	if (!length)
+				 !pd ? "pd" : !attr ? "attr" : "mr");
+	if (attr->comp_mask)
+		return ibvx_fail(EOPNOTSUPP,
+				 "ibvx_reg_dmabuf_mr_ex: comp_mask %#llx has bits this library does not know",
+				 (unsigned long long)attr->comp_mask);
+	if (!attr->length)
 		return ibvx_fail(EINVAL, "ibvx_reg_dmabuf_mr: length is 0");
-	if (dmabuf_fd < 0)
+	if (attr->length > SIZE_MAX)
+		return ibvx_fail(EINVAL, "ibvx_reg_dmabuf_mr: length %llu is beyond size_t",
+				 (unsigned long long)attr->length);
+	if (attr->fd < 0)
 		return ibvx_fail(EBADF, "ibvx_reg_dmabuf_mr: fd %d is not a dma-buf",
-				 dmabuf_fd);
+				 attr->fd);
 	m = calloc(1, sizeof(*m));
 	if (!m)
 		return ibvx_fail(ENOMEM, "ibvx_reg_dmabuf_mr: out of memory");
 	m->event_fd = -1;
 	pthread_mutex_init(&m->lock, NULL);
 	dev = ibv_get_device_name(pd->context->device);
-	m->mr = ibv_reg_dmabuf_mr(pd, offset, length, iova, dmabuf_fd, access);
+	m->mr = ibv_reg_dmabuf_mr(pd, attr->offset, attr->length, attr->iova,
+				  attr->fd, attr->access);
 	if (!m->mr) {
 		char what[256];
 
 		err = errno;
 		free(m);
-		if (!fd_is_dmabuf(dmabuf_fd, what, sizeof(what)))
+		if (!fd_is_dmabuf(attr->fd, what, sizeof(what)))
 			return ibvx_fail(err,
 					 "ibv_reg_dmabuf_mr on %s: fd %d is not a dma-buf (%s): %s",
-					 dev, dmabuf_fd, what, strerror(err));
+					 dev, attr->fd, what, strerror(err));
 		return ibvx_fail(err,
-				 "ibv_reg_dmabuf_mr on %s (offset %#llx, length %zu, fd %d): %s; %s",
-				 dev, (unsigned long long)offset, length,
-				 dmabuf_fd, strerror(err), ibvx_strerror(err));
+				 "ibv_reg_dmabuf_mr on %s (offset %#llx, length %llu, fd %d): %s; %s",
+				 dev, (unsigned long long)attr->offset,
+				 (unsigned long long)attr->length, attr->fd,
+				 strerror(err), ibvx_strerror(err));
 	}
-	dmrdv_open(pd->context->device, &m->dv);
+	dmrdv_open(pd->context, &m->dv);
 	*mr = m;
 	return 0;
+}
+
+int ibvx_reg_dmabuf_mr(struct ibv_pd *pd, uint64_t offset, size_t length,
+		       uint64_t iova, int dmabuf_fd, int access,
+		       struct ibvx_mr **mr)
+{
+	struct ibvx_dmabuf_mr_init_attr attr = {
+		.fd = dmabuf_fd,
+		.access = access,
+		.offset = offset,
+		.length = length,
+		.iova = iova,
+	};
+
+	return ibvx_reg_dmabuf_mr_ex(pd, &attr, mr);
 }
 
 int ibvx_dereg_mr(struct ibvx_mr *mr)
@@ -250,24 +289,54 @@ void ibvx_mr_ack_event(struct ibvx_mr *mr)
 	(void)n;
 }
 
+int ibvx_mr_wait(struct ibvx_mr *mr, const struct ibvx_mr_wait_attr *attr,
+		 enum ibvx_mr_state *state)
+{
+	const uint32_t waitable = 1u << IBVX_MR_VALID |
+				  1u << IBVX_MR_INVALIDATED |
+				  1u << IBVX_MR_REVOKED;
+	struct dmrdv_mr_wait_attr wait;
+	struct dmrdv_mr_attr last;
+	int err;
+
+	if (!mr || !attr)
+		return ibvx_fail(EINVAL, "ibvx_mr_wait: %s is NULL",
+				 mr ? "attr" : "mr");
+	if (attr->comp_mask)
+		return ibvx_fail(EOPNOTSUPP,
+				 "ibvx_mr_wait: comp_mask %#llx has bits this library does not know",
+				 (unsigned long long)attr->comp_mask);
+	if (!attr->states || attr->states & ~waitable)
+		return ibvx_fail(EINVAL, "ibvx_mr_wait: states %#x cannot be waited for (valid, invalidated, revoked: %#x)",
+				 attr->states, waitable);
+	if (!mr->dv.handle)
+		return untracked(mr, "ibvx_mr_wait");
+	wait = (struct dmrdv_mr_wait_attr){
+		.states = attr->states,
+		.timeout_ms = attr->timeout_ms,
+	};
+	err = mr->dv.wait_state(mr->mr, &wait, &last, sizeof(last));
+	if (err == ETIMEDOUT)
+		return ibvx_fail(err, "the MR stayed %s for %d ms",
+				 ibvx_mr_state_str((enum ibvx_mr_state)last.state),
+				 attr->timeout_ms);
+	if (err)
+		return ibvx_fail(err, "dmrdv_mr_wait_state: %s", strerror(err));
+	if (state)
+		*state = (enum ibvx_mr_state)last.state;
+	return 0;
+}
+
 int ibvx_mr_wait_state(struct ibvx_mr *mr, enum ibvx_mr_state state,
 		       int timeout_ms)
 {
-	int err;
+	struct ibvx_mr_wait_attr attr = { .timeout_ms = timeout_ms };
 
-	if (!mr->dv.handle)
-		return untracked(mr, "ibvx_mr_wait_state");
-	if (state > IBVX_MR_REVOKED)
+	if ((unsigned int)state > IBVX_MR_REVOKED)
 		return ibvx_fail(EINVAL, "ibvx_mr_wait_state: state %d cannot be waited for",
 				 state);
-	err = mr->dv.wait_state(mr->mr, 1u << state, timeout_ms, NULL);
-	if (err == ETIMEDOUT)
-		return ibvx_fail(err, "the MR stayed %s for %d ms",
-				 ibvx_mr_state_str(ibvx_mr_state(mr)),
-				 timeout_ms);
-	if (err)
-		return ibvx_fail(err, "dmrdv_mr_wait_state: %s", strerror(err));
-	return 0;
+	attr.states = 1u << state;
+	return ibvx_mr_wait(mr, &attr, NULL);
 }
 
 const char *ibvx_mr_state_str(enum ibvx_mr_state state)

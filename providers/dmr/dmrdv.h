@@ -62,14 +62,22 @@ int dmrdv_mr_add_event_fd(struct ibv_mr *mr, int event_fd);
 /* Stop signalling @event_fd; ENOENT if it was not added. */
 int dmrdv_mr_remove_event_fd(struct ibv_mr *mr, int event_fd);
 
+struct dmrdv_mr_wait_attr {
+	uint64_t comp_mask;		/* none defined yet: 0 */
+	uint32_t states;		/* mask of 1 << enum dmrdv_mr_state */
+	int32_t timeout_ms;		/* -1: no limit */
+};
+
 /*
- * Wait until the state of @mr is one of @states (a mask of
- * 1 << enum dmrdv_mr_state) or @timeout_ms passes (-1: no limit); @attr,
- * if not NULL, receives the last query. Returns 0, ETIMEDOUT, or an
- * errno value. Uses an eventfd of its own for the time of the call.
+ * Wait until the state of @mr is one of @wait->states or @wait->timeout_ms
+ * passes; @attr (@inlen bytes, as for dmrdv_query_mr()), if not NULL,
+ * receives the last query. Returns 0, ETIMEDOUT, EOPNOTSUPP for comp_mask
+ * bits this library does not know, or an errno value. Uses an eventfd of
+ * its own for the time of the call.
  */
-int dmrdv_mr_wait_state(struct ibv_mr *mr, uint32_t states, int timeout_ms,
-			struct dmrdv_mr_attr *attr);
+int dmrdv_mr_wait_state(struct ibv_mr *mr,
+			const struct dmrdv_mr_wait_attr *wait,
+			struct dmrdv_mr_attr *attr, uint32_t inlen);
 
 /*
  * Export device memory (ibv_alloc_dm) as a dma-buf; *dmabuf_fd receives

@@ -101,16 +101,24 @@ static int64_t now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-int dmrdv_mr_wait_state(struct ibv_mr *mr, uint32_t states, int timeout_ms,
-			struct dmrdv_mr_attr *attr)
+int dmrdv_mr_wait_state(struct ibv_mr *mr,
+			const struct dmrdv_mr_wait_attr *wait,
+			struct dmrdv_mr_attr *attr, uint32_t inlen)
 {
-	int64_t deadline = now_ms() + timeout_ms, left;
-	struct dmrdv_mr_attr local;
+	int64_t deadline, left;
+	struct dmrdv_mr_attr last;
 	struct pollfd pfd;
 	uint64_t count;
 	int err, efd;
 
-	attr = attr ? attr : &local;
+	if (!wait)
+		return EINVAL;
+	if (wait->comp_mask)
+		return EOPNOTSUPP;
+	if (attr && inlen < offsetof(struct dmrdv_mr_attr, revokes) +
+			    sizeof(attr->revokes))
+		return EINVAL;
+	deadline = now_ms() + wait->timeout_ms;
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (efd < 0)
 		return errno;
@@ -119,11 +127,11 @@ int dmrdv_mr_wait_state(struct ibv_mr *mr, uint32_t states, int timeout_ms,
 	if (err)
 		goto out;
 	for (;;) {
-		err = dmrdv_query_mr(mr, attr, sizeof(*attr));
-		if (err || (states & (1U << attr->state)))
+		err = dmrdv_query_mr(mr, &last, sizeof(last));
+		if (err || (wait->states & (1U << last.state)))
 			break;
-		left = timeout_ms < 0 ? -1 : deadline - now_ms();
-		if (timeout_ms >= 0 && left <= 0) {
+		left = wait->timeout_ms < 0 ? -1 : deadline - now_ms();
+		if (wait->timeout_ms >= 0 && left <= 0) {
 			err = ETIMEDOUT;
 			break;
 		}
@@ -139,6 +147,10 @@ int dmrdv_mr_wait_state(struct ibv_mr *mr, uint32_t states, int timeout_ms,
 		}
 	}
 	dmrdv_mr_remove_event_fd(mr, efd);
+	if (attr && (!err || err == ETIMEDOUT)) {
+		memset(attr, 0, inlen);
+		memcpy(attr, &last, sizeof(last) < inlen ? sizeof(last) : inlen);
+	}
 out:
 	close(efd);
 	return err;

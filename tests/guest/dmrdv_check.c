@@ -45,10 +45,26 @@ static void *wait_not_valid(void *arg)
 {
 	struct waiter *w = arg;
 
-	w->err = dmrdv_mr_wait_state(w->mr, 1U << DMRDV_MR_STATE_INVALIDATED |
-					    1U << DMRDV_MR_STATE_REVOKED,
-				     10000, &w->attr);
+	struct dmrdv_mr_wait_attr wait = {
+		.states = 1U << DMRDV_MR_STATE_INVALIDATED |
+			  1U << DMRDV_MR_STATE_REVOKED,
+		.timeout_ms = 10000,
+	};
+
+	w->err = dmrdv_mr_wait_state(w->mr, &wait, &w->attr, sizeof(w->attr));
 	return NULL;
+}
+
+static int wait_state(struct ibv_mr *mr, uint32_t states, int timeout_ms,
+		      uint64_t comp_mask)
+{
+	struct dmrdv_mr_wait_attr wait = {
+		.comp_mask = comp_mask,
+		.states = states,
+		.timeout_ms = timeout_ms,
+	};
+
+	return dmrdv_mr_wait_state(mr, &wait, NULL, 0);
 }
 
 int main(int argc, char **argv)
@@ -133,14 +149,16 @@ int main(int argc, char **argv)
 	      "revoked after the refused mapping (state %u revokes %llu)",
 	      a.state, (unsigned long long)a.revokes);
 	CHECK(signalled(efd, 1000), "the eventfd signals the revocation");
-	CHECK(dmrdv_mr_wait_state(bar, 1U << DMRDV_MR_STATE_REVOKED, 0, NULL) == 0,
+	CHECK(wait_state(bar, 1U << DMRDV_MR_STATE_REVOKED, 0, 0) == 0,
 	      "waiting for the current state returns at once");
+	CHECK(wait_state(bar, 1U << DMRDV_MR_STATE_REVOKED, 0, 1) == EOPNOTSUPP,
+	      "a comp_mask bit the library does not know is EOPNOTSUPP");
 
 	/* Restored: nothing happens until the next access maps it again. */
 	if (ibvx_vfio_set_memory_enabled(vfio, true))
 		die("restore: %s", ibvx_last_error());
-	CHECK(dmrdv_mr_wait_state(bar, 1U << DMRDV_MR_STATE_VALID, 200, NULL) ==
-	      ETIMEDOUT, "still revoked after the restore, before an access");
+	CHECK(wait_state(bar, 1U << DMRDV_MR_STATE_VALID, 200, 0) == ETIMEDOUT,
+	      "still revoked after the restore, before an access");
 	CHECK(rc_pair_write(&p, user, 0, 64, 0, bar->rkey) == IBV_WC_SUCCESS,
 	      "a write after the restore succeeds");
 	err = dmrdv_query_mr(bar, &a, sizeof(a));

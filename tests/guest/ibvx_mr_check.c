@@ -102,6 +102,12 @@ static void check_dmr_udmabuf(struct ibv_pd *pd)
 static void check_dmr_vfio(const char *pci, const char *dev)
 {
 	struct ibvx_range range = { 0, LEN };
+	enum ibvx_mr_state state = IBVX_MR_UNKNOWN;
+	struct ibvx_mr_wait_attr wait = {};
+	struct ibvx_dmabuf_mr_init_attr attr = {
+		.length = LEN,
+		.access = ACCESS,
+	};
 	struct ibvx_vfio *vfio;
 	struct ibvx_mr *mr;
 	struct ibv_mr *src;
@@ -115,7 +121,8 @@ static void check_dmr_vfio(const char *pci, const char *dev)
 	rc_pair_open(&p, dev);
 	buf = calloc(1, 4096);
 	src = ibv_reg_mr(p.pd, buf, 4096, IBV_ACCESS_LOCAL_WRITE);
-	if (!src || ibvx_reg_dmabuf_mr(p.pd, 0, LEN, 0, fd, ACCESS, &mr) ||
+	attr.fd = fd;
+	if (!src || ibvx_reg_dmabuf_mr_ex(p.pd, &attr, &mr) ||
 	    ibvx_mr_event_fd(mr, &efd))
 		die("registration: %s", ibvx_last_error());
 
@@ -127,8 +134,11 @@ static void check_dmr_vfio(const char *pci, const char *dev)
 	CHECK(rc_pair_write(&p, src, 0, 4096, (uintptr_t)ibvx_mr_ibv(mr)->addr,
 			    ibvx_mr_ibv(mr)->rkey) == IBV_WC_REM_ACCESS_ERR,
 	      "a write into the revoked BAR fails");
-	CHECK(ibvx_mr_wait_state(mr, IBVX_MR_REVOKED, 1000) == 0,
-	      "state: revoked (waited for)");
+	wait.states = 1u << IBVX_MR_VALID | 1u << IBVX_MR_REVOKED;
+	wait.timeout_ms = 1000;
+	CHECK(ibvx_mr_wait(mr, &wait, &state) == 0 && state == IBVX_MR_REVOKED,
+	      "state: revoked (waited for valid or revoked: %s)",
+	      ibvx_mr_state_str(state));
 
 	ibvx_vfio_set_memory_enabled(vfio, true);
 	rc_pair_reconnect(&p);

@@ -121,12 +121,28 @@ enum ibvx_mr_state {
 	IBVX_MR_UNKNOWN = 4,	 /* it does, but asking failed: see ibvx_last_error() */
 };
 
+/* What ibvx_reg_dmabuf_mr_ex() registers. */
+struct ibvx_dmabuf_mr_init_attr {
+	uint64_t comp_mask;	/* none defined yet: 0 */
+	int fd;			/* the dma-buf */
+	int access;		/* enum ibv_access_flags */
+	uint64_t offset;	/* in the dma-buf */
+	uint64_t length;
+	uint64_t iova;		/* the MR's first address in work requests */
+};
+
 /*
- * Register @length bytes at @offset of the dma-buf @dmabuf_fd as an MR of
- * @pd (ibv_reg_dmabuf_mr()). On a dmr device the MR's state is tracked
- * (dmrdv.h); on other devices it is IBVX_MR_UNTRACKED: the MR works, but
- * a revocation shows only as failing work requests.
+ * Register @attr->length bytes at @attr->offset of the dma-buf @attr->fd
+ * as an MR of @pd (ibv_reg_dmabuf_mr()). On a dmr device the MR's state
+ * is tracked (dmrdv.h); on other devices it is IBVX_MR_UNTRACKED: the MR
+ * works, but a revocation shows only as failing work requests.
+ * EOPNOTSUPP for comp_mask bits this library does not know.
  */
+int ibvx_reg_dmabuf_mr_ex(struct ibv_pd *pd,
+			  const struct ibvx_dmabuf_mr_init_attr *attr,
+			  struct ibvx_mr **mr);
+
+/* ibvx_reg_dmabuf_mr_ex() with ibv_reg_dmabuf_mr()'s arguments. */
 int ibvx_reg_dmabuf_mr(struct ibv_pd *pd, uint64_t offset, size_t length,
 		       uint64_t iova, int dmabuf_fd, int access,
 		       struct ibvx_mr **mr);
@@ -154,10 +170,23 @@ int ibvx_mr_event_fd(struct ibvx_mr *mr, int *fd);
 /* Consume the pending notification of ibvx_mr_event_fd()'s descriptor. */
 void ibvx_mr_ack_event(struct ibvx_mr *mr);
 
+/* What ibvx_mr_wait() waits for. */
+struct ibvx_mr_wait_attr {
+	uint64_t comp_mask;	/* none defined yet: 0 */
+	uint32_t states;	/* mask of 1 << IBVX_MR_VALID..IBVX_MR_REVOKED */
+	int timeout_ms;		/* -1: no limit */
+};
+
 /*
- * Wait until the MR's state is @state or @timeout_ms passes (-1: no
- * limit). Returns 0, ETIMEDOUT, or EOPNOTSUPP if the state is not tracked.
+ * Wait until the MR's state is one of @attr->states or @attr->timeout_ms
+ * passes; *state (if not NULL) receives the state reached. Returns 0,
+ * ETIMEDOUT, EOPNOTSUPP if the state is not tracked or for comp_mask bits
+ * this library does not know, EINVAL for states that cannot be waited for.
  */
+int ibvx_mr_wait(struct ibvx_mr *mr, const struct ibvx_mr_wait_attr *attr,
+		 enum ibvx_mr_state *state);
+
+/* ibvx_mr_wait() for one state. */
 int ibvx_mr_wait_state(struct ibvx_mr *mr, enum ibvx_mr_state state,
 		       int timeout_ms);
 

@@ -49,7 +49,7 @@
 #include <rdma/ib_verbs.h>
 #include <rdma/uverbs_ioctl.h>
 
-#include "dmr-abi.h"
+#include <rdma/dmr-abi.h>
 #include "dmr_mem.h"
 #include "dmr_queue.h"
 

@@ -15,7 +15,7 @@
 #include <linux/types.h>
 #include <asm/barrier.h>
 
-#include "dmr-abi.h"
+#include <rdma/dmr-abi.h>
 #include "dmr_ring.h"
 
 struct ib_udata;

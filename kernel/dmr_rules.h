@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #endif
 
-#include "dmr-abi.h"
+#include <rdma/dmr-abi.h>
 
 /*
  * Is [addr, addr + len) inside [start, start + length)? False if either

@@ -42,6 +42,25 @@ if [ ! -f "$src/.unpacked" ]; then
 	touch "$src/.unpacked"
 fi
 ln -sfn "$DMR_TOP/providers/dmr" "$src/providers/dmr"
+# dmr's uapi header joins rdma-core's copies of the kernel's, as an
+# upstream provider's does: rdma-core publishes it as <rdma/dmr-abi.h> and
+# makes <kernel-abi/dmr-abi.h> of it, for DECLARE_DRV_CMD().
+ln -sfn "$DMR_TOP/kernel/uapi/rdma/dmr-abi.h" "$src/kernel-headers/rdma/dmr-abi.h"
+if ! grep -q 'rdma/dmr-abi.h' "$src/kernel-headers/CMakeLists.txt"; then
+	sed -i 's|^  rdma/rdma_user_rxe.h$|&\n  rdma/dmr-abi.h|' \
+		"$src/kernel-headers/CMakeLists.txt"
+	[ "$(grep -c 'rdma/dmr-abi.h' "$src/kernel-headers/CMakeLists.txt")" = 2 ] ||
+		die "cannot add rdma/dmr-abi.h to rdma-core's kernel-headers/CMakeLists.txt"
+fi
+
+# The entries rdma-core's Debian and RPM packaging would carry for dmr,
+# kept applying to the version built (ctest docs.packaging_lists_the_abi
+# checks them against libdmr.map).
+pkg_patch=$DMR_TOP/providers/dmr/packaging/rdma-core-packaging.patch
+if ! patch -d "$src" -p1 -R --dry-run -s -f <"$pkg_patch" >/dev/null 2>&1; then
+	out=$(patch -d "$src" -p1 --forward -s -f <"$pkg_patch" 2>&1) ||
+		die "$(basename "$pkg_patch") does not apply to rdma-core $ver in $src; refresh it (or remove that copy, if an older version of the patch is in it):"$'\n'"$out"
+fi
 
 mkdir -p "$build"
 # The provider's include paths are resolved through the link at configure

@@ -11,16 +11,6 @@
 
 #include "dmr.h"
 
-struct dmr_create_cq_cmd_resp {
-	struct ib_uverbs_create_cq_resp ibv_resp;
-	struct dmr_create_cq_resp drv;
-};
-
-struct dmr_create_cq_ex_cmd_resp {
-	struct ib_uverbs_ex_create_cq_resp ibv_resp;
-	struct dmr_create_cq_resp drv;
-};
-
 enum {
 	DMR_CQ_WC_FLAGS = IBV_WC_EX_WITH_BYTE_LEN | IBV_WC_EX_WITH_IMM |
 			  IBV_WC_EX_WITH_QP_NUM | IBV_WC_EX_WITH_SRC_QP |
@@ -211,7 +201,7 @@ static int dmr_cq_map(struct dmr_cq *cq, struct ibv_context *ctx,
 struct ibv_cq *dmr_create_cq(struct ibv_context *ctx, int cqe,
 			     struct ibv_comp_channel *channel, int comp_vector)
 {
-	struct dmr_create_cq_cmd_resp resp = {};
+	struct udmr_create_cq_resp resp = {};
 	struct dmr_cq *cq;
 	int err;
 
@@ -222,7 +212,7 @@ struct ibv_cq *dmr_create_cq(struct ibv_context *ctx, int cqe,
 				NULL, 0, &resp.ibv_resp, sizeof(resp));
 	if (err)
 		goto err_free;
-	err = dmr_cq_map(cq, ctx, &resp.drv);
+	err = dmr_cq_map(cq, ctx, &resp.drv_payload);
 	if (err) {
 		ibv_cmd_destroy_cq(&cq->vcq.cq);
 		goto err_free;
@@ -238,7 +228,7 @@ err_free:
 struct ibv_cq_ex *dmr_create_cq_ex(struct ibv_context *ctx,
 				   struct ibv_cq_init_attr_ex *attr)
 {
-	struct dmr_create_cq_ex_cmd_resp resp = {};
+	struct udmr_create_cq_ex_resp resp = {};
 	struct dmr_cq *cq;
 	int err;
 
@@ -256,7 +246,7 @@ struct ibv_cq_ex *dmr_create_cq_ex(struct ibv_context *ctx,
 				   &resp.ibv_resp, sizeof(resp), 0);
 	if (err)
 		goto err_free;
-	err = dmr_cq_map(cq, ctx, &resp.drv);
+	err = dmr_cq_map(cq, ctx, &resp.drv_payload);
 	if (err) {
 		ibv_cmd_destroy_cq(&cq->vcq.cq);
 		goto err_free;

@@ -148,11 +148,6 @@ static const struct verbs_context_ops dmr_ctx_ops = {
 	.rereg_mr = dmr_rereg_mr,
 };
 
-struct dmr_alloc_context_resp {
-	struct ib_uverbs_get_context_resp ibv_resp;
-	struct dmr_alloc_ucontext_resp drv;
-};
-
 /*
  * Map the doorbell mailbox if the kernel has one. Without it (an older
  * kernel, or no memory for the mapping) every send rings with the QP
@@ -182,7 +177,7 @@ static void dmr_mailbox_map(struct dmr_context *ctx,
 static struct verbs_context *dmr_alloc_context(struct ibv_device *ibdev,
 					       int cmd_fd, void *private_data)
 {
-	struct dmr_alloc_context_resp resp = {};
+	struct udmr_alloc_ucontext_resp resp = {};
 	struct ibv_get_context cmd;
 	struct dmr_context *ctx;
 
@@ -196,7 +191,7 @@ static struct verbs_context *dmr_alloc_context(struct ibv_device *ibdev,
 		free(ctx);
 		return NULL;
 	}
-	dmr_mailbox_map(ctx, &resp.drv);
+	dmr_mailbox_map(ctx, &resp.drv_payload);
 	verbs_set_ops(&ctx->ibv_ctx, &dmr_ctx_ops);
 	return &ctx->ibv_ctx;
 }

@@ -20,9 +20,22 @@
 #include <infiniband/kern-abi.h>
 #include <util/udma_barrier.h>
 
-#include "dmr-abi.h"
+#include <rdma/dmr-abi.h>
+#include <kernel-abi/dmr-abi.h>
 #include "dmr_ring.h"
 #include "dmr_rules.h"
+
+/* The verbs responses with dmr's part (<rdma/dmr-abi.h>) after the core's. */
+DECLARE_DRV_CMD(udmr_alloc_ucontext, IB_USER_VERBS_CMD_GET_CONTEXT,
+		empty, dmr_alloc_ucontext_resp);
+DECLARE_DRV_CMD(udmr_create_cq, IB_USER_VERBS_CMD_CREATE_CQ,
+		empty, dmr_create_cq_resp);
+DECLARE_DRV_CMD(udmr_create_cq_ex, IB_USER_VERBS_EX_CMD_CREATE_CQ,
+		empty, dmr_create_cq_resp);
+DECLARE_DRV_CMD(udmr_create_qp_ex, IB_USER_VERBS_EX_CMD_CREATE_QP,
+		empty, dmr_create_qp_resp);
+DECLARE_DRV_CMD(udmr_create_srq, IB_USER_VERBS_CMD_CREATE_SRQ,
+		empty, dmr_create_srq_resp);
 
 struct dmr_device {
 	struct verbs_device ibv_dev;

@@ -15,11 +15,6 @@
 
 #include "dmr.h"
 
-struct dmr_create_qp_cmd_resp {
-	struct ib_uverbs_ex_create_qp_resp ibv_resp;
-	struct dmr_create_qp_resp drv;
-};
-
 enum {
 	/* Creation flags: the kernel refuses any (EOPNOTSUPP), 0 is fine. */
 	DMR_QP_COMP_MASK = IBV_QP_INIT_ATTR_PD | IBV_QP_INIT_ATTR_SEND_OPS_FLAGS |
@@ -534,7 +529,7 @@ static void dmr_set_send_ops(struct dmr_qp *qp, uint64_t ops)
 struct ibv_qp *dmr_create_qp_ex(struct ibv_context *ctx,
 				struct ibv_qp_init_attr_ex *attr)
 {
-	struct dmr_create_qp_cmd_resp resp = {};
+	struct udmr_create_qp_ex_resp resp = {};
 	struct ibv_create_qp_ex cmd = {};
 	struct dmr_qp *qp;
 	int err;
@@ -568,15 +563,15 @@ struct ibv_qp *dmr_create_qp_ex(struct ibv_context *ctx,
 		qp->vqp.comp_mask |= VERBS_QP_EX;
 	qp->srq = attr->srq ? to_dmr_srq(attr->srq) : NULL;
 	qp->max_send_sge = attr->cap.max_send_sge;
-	qp->max_inline = resp.drv.max_inline;
-	err = dmr_uring_map(&qp->sq, ctx->cmd_fd, &resp.drv.sq,
+	qp->max_inline = resp.max_inline;
+	err = dmr_uring_map(&qp->sq, ctx->cmd_fd, &resp.sq,
 			    dmr_send_wqe_stride(attr->cap.max_send_sge,
-						resp.drv.max_inline));
+						resp.max_inline));
 	if (err)
 		goto err_destroy;
 	if (!qp->srq) {
 		qp->max_recv_sge = attr->cap.max_recv_sge;
-		err = dmr_uring_map(&qp->rq, ctx->cmd_fd, &resp.drv.rq,
+		err = dmr_uring_map(&qp->rq, ctx->cmd_fd, &resp.rq,
 				    dmr_recv_wqe_stride(attr->cap.max_recv_sge));
 		if (err)
 			goto err_unmap;

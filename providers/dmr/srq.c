@@ -7,15 +7,10 @@
 
 #include "dmr.h"
 
-struct dmr_create_srq_cmd_resp {
-	struct ib_uverbs_create_srq_resp ibv_resp;
-	struct dmr_create_srq_resp drv;
-};
-
 struct ibv_srq *dmr_create_srq(struct ibv_pd *pd,
 			       struct ibv_srq_init_attr *attr)
 {
-	struct dmr_create_srq_cmd_resp resp = {};
+	struct udmr_create_srq_resp resp = {};
 	struct ibv_create_srq cmd = {};
 	struct dmr_srq *srq;
 	int err;
@@ -28,7 +23,7 @@ struct ibv_srq *dmr_create_srq(struct ibv_pd *pd,
 	if (err)
 		goto err_free;
 	srq->max_sge = attr->attr.max_sge;
-	err = dmr_uring_map(&srq->ring, pd->context->cmd_fd, &resp.drv.ring,
+	err = dmr_uring_map(&srq->ring, pd->context->cmd_fd, &resp.ring,
 			    dmr_recv_wqe_stride(srq->max_sge));
 	if (err) {
 		ibv_cmd_destroy_srq(&srq->vsrq.srq);

@@ -30,7 +30,7 @@
 
 /* verbs.h (through rc_pair.h) first: rdma-core defines RDMA_UAPI_PTR its way. */
 #include "rc_pair.h"
-#include "dmr-abi.h"
+#include <rdma/dmr-abi.h>
 
 static int failures;
 static int verbose;

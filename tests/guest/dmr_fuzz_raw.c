@@ -34,7 +34,7 @@
 
 /* verbs.h (through dmr_fuzz.h) first: rdma-core defines RDMA_UAPI_PTR its way. */
 #include "dmr_fuzz.h"
-#include "dmr-abi.h"
+#include <rdma/dmr-abi.h>
 
 #define NDMS 8
 #define NMAPS 8

@@ -39,7 +39,7 @@
 
 /* verbs.h (through rc_pair.h) first: rdma-core defines RDMA_UAPI_PTR its way. */
 #include "rc_pair.h"
-#include "dmr-abi.h"
+#include <rdma/dmr-abi.h>
 
 /*
  * DMR_IB_METHOD_QP_DOORBELL of QP number @qpn on @ctx, the number passed

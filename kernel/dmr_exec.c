@@ -559,6 +559,12 @@ enum ib_wc_status dmr_req_local(struct dmr_qp *qp,
 			     U64_MAX);
 }
 
+/* Whether the requester must give up now: its QP or its process is going. */
+static bool dmr_req_stopping(struct dmr_qp *qp)
+{
+	return READ_ONCE(qp->stopping) || fatal_signal_pending(current);
+}
+
 /* Execute one send WQE; the responder result says whether it finished. */
 static enum ib_wc_status dmr_req_execute(struct dmr_qp *qp,
 					 struct dmr_qp *peer,
@@ -585,6 +591,17 @@ static enum ib_wc_status dmr_req_execute(struct dmr_qp *qp,
 			st = dmr_resp_execute(qp, peer, wqe, res);
 		else
 			*res = DMR_RESP_NO_ANSWER;
+		/*
+		 * A copy stopped because the responder is being destroyed:
+		 * to the requester, as on a wire, the responder went away
+		 * before it answered. Only its own QP's end or its process's
+		 * is a flush.
+		 */
+		if (st == IB_WC_WR_FLUSH_ERR && peer &&
+		    READ_ONCE(peer->stopping) && !dmr_req_stopping(qp)) {
+			st = IB_WC_SUCCESS;
+			*res = DMR_RESP_NO_ANSWER;
+		}
 	}
 	dmr_xfer_release(&qp->local);
 	return st;
@@ -653,12 +670,6 @@ static void dmr_req_complete(struct dmr_qp *qp, const struct dmr_send_wqe *wqe,
  */
 #define DMR_REQ_BUDGET_BYTES	SZ_1M
 #define DMR_REQ_BUDGET_WQES	64
-
-/* Whether the requester must give up now: its QP or its process is going. */
-static bool dmr_req_stopping(struct dmr_qp *qp)
-{
-	return READ_ONCE(qp->stopping) || fatal_signal_pending(current);
-}
 
 /*
  * The bytes a send WQE (a private copy, not validated yet) moves: what

@@ -1,16 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0 OR Linux-OpenIB
 /*
- * A responder QP destroyed while two requesters in another context RDMA
- * WRITE to it, round after round: one with 1 MiB writes, which hold the
- * responder's rq_lock for the time of a large copy, one with 64-byte
- * writes, which mostly wait for that lock after they found the responder.
- * A requester finds its responder in the QP table without taking a
- * reference (dmr_qp_find()); dmr_destroy_qp() must wait for every
- * requester that found the QP before it left the table, or the small
- * writer wakes up in freed memory. Each round must end with both
- * requesters' retry-exceeded completions (their retry count is 0), not a
- * hang; a use after free shows in the kernel log (KASAN, in the debug
- * kernel).
+ * Responder QPs destroyed while their requesters in another context RDMA
+ * WRITE to them, round after round: two connections, one with 1 MiB
+ * writes, which keep the requester inside the responder for the time of
+ * a large copy, one with 64-byte writes, which find their responder
+ * again and again. A requester finds its responder in the QP table
+ * without taking a reference (dmr_qp_find()); dmr_destroy_qp() must wait
+ * for every requester that found the QP before it left the table, or
+ * the requester runs on in freed memory. Each round must end with both
+ * requesters' retry-exceeded completions (their retry count is 0; to a
+ * requester a responder destroyed under its message did not answer),
+ * not a hang; a use after free shows in the kernel log (KASAN, in the
+ * debug kernel). The destroys come at a random point after both
+ * requesters completed a write, however slow the kernel: a destroy
+ * before the first write would race nothing. (Each responder has its
+ * own requester: dmr's responder refuses requests from any QP but the
+ * one it is connected to.)
  *
  *   qp_destroy_race [DEV] [ROUNDS]
  *
@@ -18,6 +23,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -30,7 +36,7 @@ struct writer {
 	uint64_t remote_addr;
 	uint32_t rkey;
 	uint32_t len;
-	unsigned long written;		/* successful completions */
+	unsigned long written;		/* successful completions (atomic) */
 	int status;			/* of the last completion, -1: post failed */
 };
 
@@ -55,16 +61,33 @@ static void *write_until_error(void *arg)
 
 	for (;;) {
 		if (ibv_post_send(w->qp, &wr, &bad)) {
-			w->status = -1;
+			__atomic_store_n(&w->status, -1, __ATOMIC_RELEASE);
 			return NULL;
 		}
 		while ((n = ibv_poll_cq(w->cq, 1, &wc)) == 0)
 			;
 		if (n < 0 || wc.status != IBV_WC_SUCCESS) {
-			w->status = n < 0 ? -1 : (int)wc.status;
+			__atomic_store_n(&w->status, n < 0 ? -1 : (int)wc.status,
+					 __ATOMIC_RELEASE);
 			return NULL;
 		}
-		w->written++;
+		__atomic_fetch_add(&w->written, 1, __ATOMIC_RELEASE);
+	}
+}
+
+/* Until both writers completed a write, or one failed; false: one failed. */
+static bool both_writing(struct writer *w)
+{
+	int k;
+
+	for (;;) {
+		for (k = 0; k < 2; k++)
+			if (__atomic_load_n(&w[k].status, __ATOMIC_ACQUIRE))
+				return false;
+		if (__atomic_load_n(&w[0].written, __ATOMIC_ACQUIRE) &&
+		    __atomic_load_n(&w[1].written, __ATOMIC_ACQUIRE))
+			return true;
+		usleep(100);
 	}
 }
 
@@ -118,26 +141,29 @@ int main(int argc, char **argv)
 	srand(getpid());
 
 	for (i = 0; i < rounds; i++) {
-		struct ibv_qp *resp = rc_qp(pd[1], cq[2]);
+		struct ibv_qp *resp[2];
 		struct writer w[2];
 		struct ibv_wc wc;
 		pthread_t t[2];
 
 		for (k = 0; k < 2; k++) {
+			resp[k] = rc_qp(pd[1], cq[2]);
 			w[k] = (struct writer){
 				.qp = rc_qp(pd[0], cq[k]), .cq = cq[k],
 				.src = mr[0], .remote_addr = (uintptr_t)dst,
 				.rkey = mr[1]->rkey, .len = lens[k],
 			};
-			rc_connect(w[k].qp, gid[0], resp->qp_num, 0);
+			rc_connect(w[k].qp, gid[0], resp[k]->qp_num, 0);
+			rc_connect(resp[k], gid[1], w[k].qp->qp_num, 7);
 		}
-		rc_connect(resp, gid[1], w[0].qp->qp_num, 7);
 		for (k = 0; k < 2; k++)
 			if (pthread_create(&t[k], NULL, write_until_error, &w[k]))
 				die("pthread_create");
+		raced += both_writing(w);
 		usleep(rand() % 2000);
-		if (ibv_destroy_qp(resp))
-			die("ibv_destroy_qp: %s", strerror(errno));
+		for (k = 0; k < 2; k++)
+			if (ibv_destroy_qp(resp[k]))
+				die("ibv_destroy_qp: %s", strerror(errno));
 		for (k = 0; k < 2; k++) {
 			pthread_join(t[k], NULL);
 			if (w[k].status != IBV_WC_RETRY_EXC_ERR) {
@@ -150,13 +176,12 @@ int main(int argc, char **argv)
 			while (ibv_poll_cq(cq[k], 1, &wc) > 0)
 				;
 		}
-		raced += w[0].written > 0 && w[1].written > 0;
 	}
 	CHECK(!bad_end,
 	      "each of %u rounds ended with both requesters' retry-exceeded completions",
 	      rounds);
-	CHECK(raced >= rounds / 2,
-	      "both were writing when the responder was destroyed in %u of %u rounds",
+	CHECK(raced == rounds,
+	      "both had written before the responders were destroyed in %u of %u rounds",
 	      raced, rounds);
 
 	for (k = 0; k < 2; k++)

@@ -188,7 +188,7 @@ struct ib_dm *dmr_alloc_dm(struct ib_device *ibdev, struct ib_ucontext *ibuc,
 	dm->size = PAGE_ALIGN(attr->length);
 	dm->buf = dmr_user_alloc(dm->size);
 	dm->pages = kvmalloc_array(dm->size >> PAGE_SHIFT, sizeof(*dm->pages),
-				   GFP_KERNEL_ACCOUNT);
+				   DMR_GFP_USER_SIZED);
 	if (!dm->buf || !dm->pages) {
 		err = -ENOMEM;
 		goto err_free;

@@ -206,7 +206,7 @@ static int dmr_dmabuf_map_cpu(struct dmr_dmabuf *d)
 	}
 	/* A table of a large buffer is large: charged to the process. */
 	d->ranges = kvcalloc(sgt->nents, sizeof(*d->ranges),
-			     GFP_KERNEL_ACCOUNT);
+			     DMR_GFP_USER_SIZED);
 	if (!d->ranges)
 		return -ENOMEM;
 	start = 0;

@@ -67,7 +67,7 @@ int dmr_mem_init_user(struct dmr_mem *mem, struct ib_umem *umem)
 	mem->user.npages = ib_umem_num_pages(umem);
 	mem->user.pages = kvmalloc_array(mem->user.npages,
 					 sizeof(*mem->user.pages),
-					 GFP_KERNEL_ACCOUNT);
+					 DMR_GFP_USER_SIZED);
 	if (!mem->user.pages)
 		return -ENOMEM;
 	for_each_sgtable_page(&umem->sgt_append.sgt, &iter, 0) {

@@ -25,6 +25,7 @@
 #ifndef DMR_MEM_H
 #define DMR_MEM_H
 
+#include <linux/gfp_types.h>
 #include <linux/types.h>
 
 struct dmr_mem;
@@ -41,6 +42,15 @@ struct page;
  * dmr maps must not keep a requester spinning.
  */
 #define DMR_MEM_MAX_REMAPS 8
+
+/*
+ * For memory a process makes dmr allocate in proportion to what it asks
+ * for (rings, device memory, page and range tables): charged to its
+ * memory cgroup, and at the cgroup's limit the call fails with -ENOMEM
+ * instead of waking the cgroup's OOM killer.
+ */
+#define DMR_GFP_USER_SIZED (GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | \
+			    __GFP_NOWARN)
 
 /* A virtually contiguous piece of an MR, mapped for the CPU. */
 struct dmr_chunk {

@@ -36,8 +36,7 @@ static struct dmr_mmap_entry *to_dmr_mmap(struct rdma_user_mmap_entry *e)
  */
 void *dmr_user_alloc(size_t size)
 {
-	return __vmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_ZERO |
-			 __GFP_RETRY_MAYFAIL | __GFP_NOWARN);
+	return __vmalloc(size, DMR_GFP_USER_SIZED | __GFP_ZERO);
 }
 
 /*

@@ -11,7 +11,9 @@
  *               error state: every receive the call accepted completes
  *               with a flush error, none stays;
  *   lock_sleeps two threads post on one QP, one of them 1 MiB writes:
- *               the other waits for the QP's lock asleep, not spinning;
+ *               the other, inside ibv_post_send, is seen asleep in
+ *               futex (waiting for the QP's lock) and spends little of
+ *               that time in user space (it does not spin on the lock);
  *   misc        a destroyed QP's completions leave its CQ; inline WRs
  *               respect the SGE limit; ibv_qp_to_qp_ex() refuses a QP
  *               without send ops; a failed ibv_alloc_pd() sets errno.
@@ -26,6 +28,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -238,15 +242,26 @@ struct writer {
 	struct ibv_mr *mr, *dst;
 	uint32_t len;
 	atomic_int *stop;
-	double cpu_in_post, wall_in_post;	/* seconds */
+	atomic_int in_post;		/* inside ibv_post_send() */
+	atomic_int tid;
+	double wall_in_post, user_in_post;	/* seconds */
 };
 
-static double clock_s(clockid_t id)
+static double clock_s(void)
 {
 	struct timespec ts;
 
-	clock_gettime(id, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* The user-space CPU time of the calling thread. */
+static double user_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_THREAD, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
 }
 
 static void *write_loop(void *arg)
@@ -259,19 +274,41 @@ static void *write_loop(void *arg)
 		.wr.rdma = { (uintptr_t)w->dst->addr, w->dst->rkey },
 	}, *bad;
 	struct ibv_wc wc;
-	double c, t;
+	double t, u;
 
+	atomic_store(&w->tid, gettid());
 	while (!atomic_load(w->stop)) {
-		c = clock_s(CLOCK_THREAD_CPUTIME_ID);
-		t = clock_s(CLOCK_MONOTONIC);
+		t = clock_s();
+		u = user_s();
+		atomic_store(&w->in_post, 1);
 		if (ibv_post_send(w->qp, &wr, &bad))
 			die("post: %s", strerror(errno));
-		w->cpu_in_post += clock_s(CLOCK_THREAD_CPUTIME_ID) - c;
-		w->wall_in_post += clock_s(CLOCK_MONOTONIC) - t;
+		atomic_store(&w->in_post, 0);
+		w->user_in_post += user_s() - u;
+		w->wall_in_post += clock_s() - t;
 		while (!ibv_poll_cq(w->cq, 1, &wc))
 			;
 	}
 	return NULL;
+}
+
+/*
+ * What thread @tid is doing: the number of the system call it is in, or
+ * -1 if it runs in user space (/proc/PID/task/TID/syscall says "running").
+ */
+static long thread_syscall(int tid)
+{
+	char path[64], buf[32] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+	f = fopen(path, "r");
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	return strncmp(buf, "running", 7) ? strtol(buf, NULL, 10) : -1;
 }
 
 static void test_lock_sleeps(void)
@@ -296,8 +333,9 @@ static void test_lock_sleeps(void)
 		{ .qp = qp, .cq = cq[0], .mr = src, .dst = dst, .len = 8,
 		  .stop = &stop },
 	};
+	int samples = 0, futex = 0, tries, k;
 	pthread_t t[2];
-	int k;
+	long nr;
 
 	if (!qp || !src || !dst)
 		die("lock_sleeps set-up: %s", strerror(errno));
@@ -306,18 +344,38 @@ static void test_lock_sleeps(void)
 	rc_connect(peer, gid, qp->qp_num, 7);
 	for (k = 0; k < 2; k++)
 		pthread_create(&t[k], NULL, write_loop, &w[k]);
-	sleep(2);
+	/*
+	 * Look at the small writer whenever it is inside ibv_post_send():
+	 * waiting for a lock that sleeps, it is in futex(). A spinning
+	 * waiter would never be; it would burn user time instead, which
+	 * the writer counts itself (its doorbell, which may run the large
+	 * writer's WQEs too, is system time).
+	 */
+	while (!atomic_load(&w[1].tid))
+		usleep(1000);
+	/* Enough samples, or 20000 looks (a bound, not a measurement). */
+	for (tries = 0; tries < 20000 && samples < 2000 &&
+	     (futex < 50 || samples < 200); tries++) {
+		usleep(500);
+		if (!atomic_load(&w[1].in_post))
+			continue;
+		nr = thread_syscall(atomic_load(&w[1].tid));
+		if (!atomic_load(&w[1].in_post))
+			continue;
+		samples++;
+		futex += nr == SYS_futex;
+	}
 	atomic_store(&stop, 1);
 	for (k = 0; k < 2; k++)
 		pthread_join(t[k], NULL);
-	printf("small writer: %.3f s in ibv_post_send, %.3f s of it on a CPU\n",
-	       w[1].wall_in_post, w[1].cpu_in_post);
-	CHECK(w[1].wall_in_post > 0.2,
-	      "the small writer waited for the large one (%.3f s)",
-	      w[1].wall_in_post);
-	CHECK(w[1].cpu_in_post < 0.5 * w[1].wall_in_post,
-	      "it waited asleep: %.0f%% of its time in ibv_post_send on a CPU",
-	      100 * w[1].cpu_in_post / w[1].wall_in_post);
+	printf("small writer inside ibv_post_send: %d samples, %d in futex; %.3f s, %.3f s of it in user space\n",
+	       samples, futex, w[1].wall_in_post, w[1].user_in_post);
+	CHECK(futex >= 10,
+	      "the small writer waited for the QP's lock asleep, in futex (%d of %d samples)",
+	      futex, samples);
+	CHECK(w[1].user_in_post < 0.25 * w[1].wall_in_post,
+	      "it did not spin: %.0f%% of its time in ibv_post_send in user space",
+	      100 * w[1].user_in_post / w[1].wall_in_post);
 	ibv_destroy_qp(qp);
 	ibv_destroy_qp(peer);
 	ibv_dereg_mr(src);

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: (GPL-2.0 OR Linux-OpenIB)
 """
-Kernel-side tests: the KUnit suite of the dma-buf backend (dmr_kunit.ko,
-one pytest test per KUnit case), and dmr as an exporter of device memory
-with the test-only pinned importer (dmr_test_importer.ko).
+Kernel-side tests: the KUnit suites (dmr_kunit.ko: the dma-buf backend
+and the copy engine; dmr_wire_kunit.ko: the RoCE v2 wire format), one
+pytest test per KUnit case, and dmr as an exporter of device memory with
+the test-only pinned importer (dmr_test_importer.ko).
 """
 import os
 import re
@@ -15,8 +16,15 @@ from dmrtest import guest
 
 KERNEL_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..',
                           'kernel')
-KUNIT_CASES = re.findall(r'KUNIT_CASE\((\w+)\)',
-                         open(os.path.join(KERNEL_DIR, 'dmr_kunit.c')).read())
+# KUnit suite: (module, source file).
+KUNIT_SUITES = {
+    'dmr_dmabuf': ('dmr_kunit', 'dmr_kunit.c'),
+    'dmr_wire': ('dmr_wire_kunit', 'dmr_wire_kunit.c'),
+}
+KUNIT_CASES = [(suite, case) for suite, (_, source) in KUNIT_SUITES.items()
+               for case in re.findall(
+                   r'KUNIT_CASE\((\w+)\)',
+                   open(os.path.join(KERNEL_DIR, source)).read())]
 
 
 def module_path(name, env):
@@ -28,26 +36,30 @@ def module_path(name, env):
 
 @pytest.fixture(scope='module')
 def kunit_results():
-    """Load dmr_kunit.ko once; {case: 'ok' | 'not ok' | 'skip'}."""
+    """Load each KUnit module once; {(suite, case): 'ok' | 'not ok' | 'skip'}."""
     guest.ensure_dmr_links()
-    guest.sh(f'insmod {module_path("dmr_kunit.ko", "DMR_MODULE")}')
-    try:
-        with open('/sys/kernel/debug/kunit/dmr_dmabuf/results') as f:
-            ktap = f.read()
-    finally:
-        guest.sh('rmmod dmr_kunit')
-    print(ktap)
     results = {}
-    for line in ktap.splitlines():
-        m = re.match(r'\s*(not ok|ok) \d+ (\w+)(.*)', line)
-        if m:
-            results[m.group(2)] = 'skip' if '# SKIP' in m.group(3) else m.group(1)
+    for suite, (module, _) in KUNIT_SUITES.items():
+        guest.sh(f'insmod {module_path(module + ".ko", "DMR_MODULE")}')
+        try:
+            with open(f'/sys/kernel/debug/kunit/{suite}/results') as f:
+                ktap = f.read()
+        finally:
+            guest.sh(f'rmmod {module}')
+        print(ktap)
+        for line in ktap.splitlines():
+            m = re.match(r'\s*(not ok|ok) \d+ (\w+)(.*)', line)
+            if m:
+                results[suite, m.group(2)] = \
+                    'skip' if '# SKIP' in m.group(3) else m.group(1)
     return results
 
 
-@pytest.mark.parametrize('case', KUNIT_CASES)
-def test_kunit(kunit_results, case):
-    assert kunit_results.get(case) == 'ok', kunit_results.get(case)
+@pytest.mark.parametrize('suite,case', KUNIT_CASES,
+                         ids=[f'{s}.{c}' for s, c in KUNIT_CASES])
+def test_kunit(kunit_results, suite, case):
+    assert kunit_results.get((suite, case)) == 'ok', \
+        kunit_results.get((suite, case))
 
 
 @pytest.mark.usefixtures('dmr_links')

@@ -197,6 +197,8 @@ struct dmr_xfer {
 	u64 len;
 };
 
+#include "dmr_wire.h"
+
 /*
  * A QP is laid out in three parts, by who writes them. A small message is
  * a handful of cache lines moving between the CPUs of its two ends, and
@@ -228,6 +230,12 @@ struct dmr_qp {
 	u32 max_inline;
 	/* Attributes, as modify_qp set them (sgid_attr not held). */
 	struct ib_qp_attr attr;
+	/*
+	 * RC over RoCE v2 rather than direct copy (dmr_wire_setup(), at
+	 * RTR), and the connection's addresses.
+	 */
+	bool wire;
+	struct dmr_wire_path path;
 	/*
 	 * Host-unique, new whenever modify_qp may have changed who this QP
 	 * is connected to: a requester's answer to "is this my responder"
@@ -270,6 +278,7 @@ struct dmr_qp {
 	struct dmr_xfer local;
 	struct dmr_xfer remote;
 	struct dmr_ud_send *ud;		/* UD and GSI QPs only (dmr_ud.c) */
+	struct dmr_wire_req wreq;	/* the message in flight on the wire */
 	struct delayed_work retry_work;
 	/* Runs the requester of a kernel QP after a post_send. */
 	struct work_struct send_work;
@@ -279,6 +288,7 @@ struct dmr_qp {
 	struct mutex rq_lock ____cacheline_aligned_in_smp;
 	struct dmr_queue rq;		/* unused with an SRQ */
 	struct dmr_recv_wqe *recv_wqe;	/* private copy of one receive WQE */
+	struct dmr_wire_resp wresp;	/* the responder's wire state */
 };
 
 /* An address handle: the address vector UD sends copy into their WQE. */
@@ -349,6 +359,7 @@ bool dmr_dev_owns_gid(struct dmr_dev *dev, const union ib_gid *gid);
 int dmr_add_gid(const struct ib_gid_attr *attr, void **context);
 int dmr_del_gid(const struct ib_gid_attr *attr, void **context);
 struct dmr_dev *dmr_dev_get_by_gid(const union ib_gid *gid);
+struct dmr_dev *dmr_dev_get_rcu(struct net_device *ndev, struct sk_buff *skb);
 struct net_device *dmr_netdev_get(struct dmr_dev *dev);
 
 /* dmr_verbs.c */
@@ -452,8 +463,20 @@ void dmr_xfer_release(struct dmr_xfer *x);
 enum ib_wc_status dmr_xfer_sges(struct dmr_xfer *x, struct dmr_dev *dev,
 				struct ib_pd *pd, const struct dmr_sge *sge,
 				u32 nsge, int access, u64 limit);
+bool dmr_xfer_add(struct dmr_xfer *x, struct dmr_dev *dev, struct ib_pd *pd,
+		  u32 key, u64 addr, u64 len, int access);
 enum ib_wc_status dmr_req_local(struct dmr_qp *qp,
 				const struct dmr_send_wqe *wqe);
+enum ib_wc_status dmr_req_copy_status(int err);
+void dmr_req_complete(struct dmr_qp *qp, const struct dmr_send_wqe *wqe,
+		      enum ib_wc_status status, u32 byte_len);
+bool dmr_req_run(struct dmr_qp *qp, bool in_syscall);
+void dmr_req_continue(struct dmr_qp *qp, bool more);
+void dmr_resp_error(struct dmr_qp *peer, bool has_wqe, enum ib_wc_status status,
+		    enum ib_event_type event, bool raise);
+void dmr_resp_complete(struct dmr_qp *peer, u32 opcode, u32 byte_len,
+		       u32 src_qp, bool with_imm, __be32 imm_data,
+		       bool solicited);
 bool dmr_qp_can_receive(struct dmr_qp *peer);
 int dmr_qp_take_recv(struct dmr_qp *peer);
 int dmr_post_send(struct ib_qp *ibqp, const struct ib_send_wr *wr,

@@ -58,9 +58,8 @@ static void dmr_xfer_buf(struct dmr_xfer *x, void *buf, u64 len)
  * @dev, belongs to @pd, allows @access and covers the range. On success
  * the segment is appended to @x with a reference on the MR.
  */
-static bool dmr_xfer_add(struct dmr_xfer *x, struct dmr_dev *dev,
-			 struct ib_pd *pd, u32 key, u64 addr, u64 len,
-			 int access)
+bool dmr_xfer_add(struct dmr_xfer *x, struct dmr_dev *dev, struct ib_pd *pd,
+		  u32 key, u64 addr, u64 len, int access)
 {
 	struct dmr_mr *mr;
 
@@ -243,9 +242,8 @@ int dmr_qp_take_recv(struct dmr_qp *peer)
  * completes with @status, the responder QP goes to the error state, and
  * the affiliated asynchronous @event (if any) is raised.
  */
-static void dmr_resp_error(struct dmr_qp *peer, bool has_wqe,
-			   enum ib_wc_status status, enum ib_event_type event,
-			   bool raise)
+void dmr_resp_error(struct dmr_qp *peer, bool has_wqe, enum ib_wc_status status,
+		    enum ib_event_type event, bool raise)
 {
 	struct dmr_cqe cqe = {
 		.wr_id = peer->recv_wqe->wr_id,
@@ -261,27 +259,40 @@ static void dmr_resp_error(struct dmr_qp *peer, bool has_wqe,
 	dmr_qp_error(peer, true);
 }
 
-static void dmr_resp_complete(struct dmr_qp *qp, struct dmr_qp *peer,
-			      const struct dmr_send_wqe *wqe, u32 opcode,
-			      u32 byte_len)
+/*
+ * Complete the receive WQE the responder @peer took for a message from QP
+ * @src_qp: what a packet's headers carry, whatever the transport.
+ */
+void dmr_resp_complete(struct dmr_qp *peer, u32 opcode, u32 byte_len,
+		       u32 src_qp, bool with_imm, __be32 imm_data,
+		       bool solicited)
 {
-	bool with_imm = wqe->opcode == IB_UVERBS_WR_SEND_WITH_IMM ||
-			wqe->opcode == IB_UVERBS_WR_RDMA_WRITE_WITH_IMM;
 	struct dmr_cqe cqe = {
 		.wr_id = peer->recv_wqe->wr_id,
 		.status = IB_WC_SUCCESS,
 		.opcode = opcode,
 		.byte_len = byte_len,
-		.imm_data = with_imm ? wqe->imm_data : 0,
+		.imm_data = with_imm ? imm_data : 0,
 		.qp_num = peer->index,
-		.src_qp = qp->ibqp.qp_num,
+		.src_qp = src_qp,
 		.wc_flags = with_imm ? IB_WC_WITH_IMM : 0,
 	};
 
-	if (dmr_cq_post(peer->rcq, &cqe, wqe->send_flags & DMR_SEND_SOLICITED)) {
+	if (dmr_cq_post(peer->rcq, &cqe, solicited)) {
 		dmr_qp_event(peer, IB_EVENT_QP_FATAL);
 		dmr_qp_error(peer, true);
 	}
+}
+
+/* The local transport's message: its headers are the requester's WQE. */
+static void dmr_resp_complete_local(struct dmr_qp *qp, struct dmr_qp *peer,
+				    const struct dmr_send_wqe *wqe, u32 opcode,
+				    u32 byte_len)
+{
+	dmr_resp_complete(peer, opcode, byte_len, qp->ibqp.qp_num,
+			  wqe->opcode == IB_UVERBS_WR_SEND_WITH_IMM ||
+			  wqe->opcode == IB_UVERBS_WR_RDMA_WRITE_WITH_IMM,
+			  wqe->imm_data, wqe->send_flags & DMR_SEND_SOLICITED);
 }
 
 /* Check the responder QP's own access flags for an incoming request. */
@@ -305,7 +316,7 @@ static const struct dmr_mem_stop *dmr_req_stop(struct dmr_qp *qp,
 }
 
 /* The requester's status when its own side of a copy failed. */
-static enum ib_wc_status dmr_req_copy_status(int err)
+enum ib_wc_status dmr_req_copy_status(int err)
 {
 	/* Stopped: the QP is going away, or its process is. */
 	return err == -EINTR ? IB_WC_WR_FLUSH_ERR : IB_WC_LOC_PROT_ERR;
@@ -366,7 +377,7 @@ static enum ib_wc_status dmr_resp_send(struct dmr_qp *qp, struct dmr_qp *peer,
 		dmr_resp_error(peer, true, IB_WC_REM_ABORT_ERR, 0, false);
 		return dmr_req_copy_status(err);
 	}
-	dmr_resp_complete(qp, peer, wqe, IB_WC_RECV, qp->local.len);
+	dmr_resp_complete_local(qp, peer, wqe, IB_WC_RECV, qp->local.len);
 	return IB_WC_SUCCESS;
 }
 
@@ -437,7 +448,8 @@ static enum ib_wc_status dmr_resp_write(struct dmr_qp *qp, struct dmr_qp *peer,
 		return dmr_req_copy_status(err);
 	}
 	if (imm)
-		dmr_resp_complete(qp, peer, wqe, IB_WC_RECV_RDMA_WITH_IMM, len);
+		dmr_resp_complete_local(qp, peer, wqe, IB_WC_RECV_RDMA_WITH_IMM,
+					len);
 	return IB_WC_SUCCESS;
 }
 
@@ -638,8 +650,8 @@ static bool dmr_req_stall(struct dmr_qp *qp, struct dmr_qp *peer,
 	return true;
 }
 
-static void dmr_req_complete(struct dmr_qp *qp, const struct dmr_send_wqe *wqe,
-			     enum ib_wc_status status, u32 byte_len)
+void dmr_req_complete(struct dmr_qp *qp, const struct dmr_send_wqe *wqe,
+		      enum ib_wc_status status, u32 byte_len)
 {
 	struct dmr_cqe cqe = {
 		.wr_id = wqe->wr_id,
@@ -695,7 +707,7 @@ static u64 dmr_send_wqe_bytes(const struct dmr_send_wqe *wqe, u32 max_sge)
  * spent. True if WQEs are left for send_work. @in_syscall: the run of a
  * doorbell. Holds sq_lock.
  */
-static bool dmr_req_run(struct dmr_qp *qp, bool in_syscall)
+bool dmr_req_run(struct dmr_qp *qp, bool in_syscall)
 {
 	struct dmr_queue *q = &qp->sq;
 	struct dmr_send_wqe *wqe = qp->send_wqe;
@@ -711,6 +723,7 @@ static bool dmr_req_run(struct dmr_qp *qp, bool in_syscall)
 
 	lockdep_assert_held(&qp->sq_lock);
 	if (dmr_qp_state(qp) == IB_QPS_ERR || dmr_qp_state(qp) == IB_QPS_SQE) {
+		qp->wreq.busy = false;
 		dmr_qp_flush_sq(qp);
 		return false;
 	}
@@ -725,6 +738,9 @@ static bool dmr_req_run(struct dmr_qp *qp, bool in_syscall)
 		dmr_qp_error(qp, false);
 		return false;
 	}
+	/* On the wire, the requester goes on when answers come. */
+	if (qp->wire)
+		return posted > 0 && dmr_wire_req_run(qp, in_syscall);
 	for (; posted > 0 && dmr_qp_state(qp) == IB_QPS_RTS; posted--) {
 		/* What is left stays posted for the destroy to discard. */
 		if (dmr_req_stopping(qp))
@@ -777,7 +793,7 @@ static bool dmr_req_run(struct dmr_qp *qp, bool in_syscall)
 }
 
 /* What a run of the requester left (dmr_req_run() said so), send_work runs. */
-static void dmr_req_continue(struct dmr_qp *qp, bool more)
+void dmr_req_continue(struct dmr_qp *qp, bool more)
 {
 	/* A destroy cancels send_work after it set ->stopping. */
 	if (more && !READ_ONCE(qp->stopping))
@@ -810,6 +826,10 @@ void dmr_retry_work(struct work_struct *work)
 					 retry_work);
 	bool more;
 
+	if (READ_ONCE(qp->wire)) {
+		dmr_wire_req_timeout(qp);
+		return;
+	}
 	mutex_lock(&qp->sq_lock);
 	qp->stalled = false;
 	more = dmr_req_run(qp, false);

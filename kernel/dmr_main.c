@@ -7,9 +7,12 @@
  * device goes away with it.
  */
 #include <linux/if_arp.h>
+#include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/module.h>
 #include <linux/netdevice.h>
 #include <rdma/ib_cache.h>
+#include <net/ipv6.h>
 #include <rdma/rdma_netlink.h>
 
 #include "dmr.h"
@@ -35,7 +38,11 @@ int dmr_del_gid(const struct ib_gid_attr *attr, void **context)
 	return 0;
 }
 
-/* Every dmr device of the host. */
+/*
+ * Every dmr device of the host: changed under dmr_devices_lock, read
+ * under it or under RCU (the core frees an ib_device after a grace
+ * period).
+ */
 static LIST_HEAD(dmr_devices);
 static DEFINE_MUTEX(dmr_devices_lock);
 
@@ -88,6 +95,42 @@ struct dmr_dev *dmr_dev_get_by_gid(const union ib_gid *gid)
 }
 
 /*
+ * The dmr device a received packet is for, with a reference, in any
+ * context: the device of the netdev @ndev it came in on, or, for a packet
+ * that came through the loopback device, the one that has its destination
+ * address as a GID.
+ */
+struct dmr_dev *dmr_dev_get_rcu(struct net_device *ndev, struct sk_buff *skb)
+{
+	struct dmr_dev *dev, *found = NULL;
+	union ib_gid dgid;
+	bool by_gid = false;
+
+	if (ndev->flags & IFF_LOOPBACK) {
+		if (ip_hdr(skb)->version == 4)
+			ipv6_addr_set_v4mapped(ip_hdr(skb)->daddr,
+					       (struct in6_addr *)dgid.raw);
+		else
+			memcpy(dgid.raw, &ipv6_hdr(skb)->daddr, sizeof(dgid));
+		by_gid = true;
+	}
+	rcu_read_lock();
+	list_for_each_entry_rcu(dev, &dmr_devices, list) {
+		if (!by_gid && dev->ndev != ndev)
+			continue;
+		if (!ib_device_try_get(&dev->ibdev))
+			continue;
+		if (!by_gid || dmr_dev_owns_gid(dev, &dgid)) {
+			found = dev;
+			break;
+		}
+		ib_device_put(&dev->ibdev);
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+/*
  * The device's netdev with a reference (dev_put()), or NULL once the core
  * has let go of it: the core drops its reference before it removes the
  * device's sysfs files, so a sysfs read can come after the netdev is
@@ -102,7 +145,7 @@ struct net_device *dmr_netdev_get(struct dmr_dev *dev)
 void dmr_dev_forget(struct dmr_dev *dev)
 {
 	mutex_lock(&dmr_devices_lock);
-	list_del_init(&dev->list);
+	list_del_rcu(&dev->list);
 	mutex_unlock(&dmr_devices_lock);
 }
 
@@ -131,7 +174,7 @@ static int dmr_newlink(const char *ibdev_name, struct net_device *ndev)
 		return -EEXIST;
 	}
 	dev->ndev = ndev;
-	list_add_tail(&dev->list, &dmr_devices);
+	list_add_tail_rcu(&dev->list, &dmr_devices);
 	mutex_unlock(&dmr_devices_lock);
 
 	err = dmr_register_device(dev, ibdev_name, ndev);
@@ -202,13 +245,18 @@ static int __init dmr_init(void)
 	err = dmr_qp_table_init();
 	if (err)
 		return err;
-	err = register_netdevice_notifier(&dmr_netdev_notifier);
+	err = dmr_net_init();
 	if (err)
 		goto err_table;
+	err = register_netdevice_notifier(&dmr_netdev_notifier);
+	if (err)
+		goto err_net;
 	rdma_link_register(&dmr_link_ops);
 	pr_info("dmr: loaded\n");
 	return 0;
 
+err_net:
+	dmr_net_exit();
 err_table:
 	dmr_qp_table_exit();
 	return err;
@@ -219,6 +267,7 @@ static void __exit dmr_exit(void)
 	rdma_link_unregister(&dmr_link_ops);
 	unregister_netdevice_notifier(&dmr_netdev_notifier);
 	dmr_remove_all();
+	dmr_net_exit();
 	dmr_qp_table_exit();
 	pr_info("dmr: unloaded\n");
 }

@@ -299,6 +299,36 @@ int dmr_mem_copy(const struct dmr_mem_seg *dst, unsigned int ndst,
 EXPORT_SYMBOL_IF_KUNIT(dmr_mem_copy);
 
 /*
+ * The segments of the @len bytes at byte @off of the list @in (@n
+ * segments) into @out, which has room for @n: how many there are. The
+ * list must be at least @off + @len long.
+ */
+unsigned int dmr_mem_slice(const struct dmr_mem_seg *in, unsigned int n,
+			   u64 off, u64 len, struct dmr_mem_seg *out)
+{
+	unsigned int i, k = 0;
+	u64 take;
+
+	for (i = 0; i < n && len; i++) {
+		if (off >= in[i].len) {
+			off -= in[i].len;
+			continue;
+		}
+		take = min(in[i].len - off, len);
+		out[k] = in[i];
+		if (in[i].mem)
+			out[k].offset += off;
+		else
+			out[k].buf = (u8 *)in[i].buf + off;
+		out[k].len = take;
+		k++;
+		len -= take;
+		off = 0;
+	}
+	return k;
+}
+
+/*
  * An 8-byte atomic at @offset: compare-and-swap or fetch-and-add. The
  * original value goes to @orig. The caller checked that the MR's address
  * is 8-byte aligned; the memory behind it must be too (-EINVAL

@@ -127,6 +127,8 @@ void dmr_mem_init_kernel(struct dmr_mem *mem, void *base, u64 length);
 int dmr_mem_copy(const struct dmr_mem_seg *dst, unsigned int ndst,
 		 const struct dmr_mem_seg *src, unsigned int nsrc, u64 len,
 		 const struct dmr_mem_stop *stop, bool *dst_failed);
+unsigned int dmr_mem_slice(const struct dmr_mem_seg *in, unsigned int n,
+			   u64 off, u64 len, struct dmr_mem_seg *out);
 int dmr_mem_atomic(struct dmr_mem *mem, u64 offset, bool cmp_swap,
 		   u64 compare_add, u64 swap, u64 *orig);
 

@@ -400,6 +400,7 @@ int dmr_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	cancel_delayed_work_sync(&qp->retry_work);
 	cancel_work_sync(&qp->flush_work);
 
+	dmr_wire_release(qp);
 	dmr_ud_qp_cleanup(qp);
 	kfree(qp->recv_wqe);
 	kfree(qp->send_wqe);
@@ -568,7 +569,17 @@ int dmr_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	if (next == IB_QPS_RESET) {
 		cancel_delayed_work(&qp->retry_work);
 		dmr_qp_reset(qp);
+		dmr_wire_release(qp);
 	}
+	if (next == IB_QPS_RTR && cur != IB_QPS_RTR) {
+		err = dmr_wire_setup(qp);
+		if (err)
+			goto out;
+	}
+	if (qp->wire && (mask & IB_QP_SQ_PSN))
+		qp->wreq.next_psn = attr->sq_psn;
+	if (qp->wire && (mask & IB_QP_RQ_PSN))
+		qp->wresp.epsn = attr->rq_psn;
 	if (next == IB_QPS_RTS && cur != IB_QPS_RTS) {
 		qp->retries_left = qp->attr.retry_cnt;
 		qp->rnr_retries_left = qp->attr.rnr_retry;

@@ -54,6 +54,9 @@ done
 printf '#!/bin/sh\nexec /sbin/modprobe -d %s "$@"\n' "$DMR_MODROOT" >/run/dmr/modprobe
 chmod +x /run/dmr/modprobe
 echo /run/dmr/modprobe >/proc/sys/kernel/modprobe
+# What dmr.ko links against and the kernel builds as modules; the tests
+# insmod it, which does not load dependencies as modprobe would.
+/run/dmr/modprobe -a udp_tunnel ip6_udp_tunnel
 
 # kmemleak: forget what boot left behind, report only what the run leaks.
 if [ -w /sys/kernel/debug/kmemleak ]; then

@@ -362,3 +362,50 @@ def run_check(name, *args, timeout=600):
         raise AssertionError(f'{name} {" ".join(map(str, args))} exited '
                              f'{r.returncode}:\n{r.stdout}')
     return r.stdout
+
+
+PEER_NS = 'peer'
+PEER_ADDR = '10.10.0.2/24'
+
+
+@contextlib.contextmanager
+def peer_namespace():
+    """eth1 in the network namespace PEER_NS with PEER_ADDR, on eth0's
+    subnet: frames between eth0 and eth1 cross both virtio NICs and the
+    QEMU hub, and each side has its own UDP port 4791. dmr1 (on eth1) is
+    deleted first; ensure_dmr_links() makes it again afterwards."""
+    netdevs_up()
+    if 'dmr1' in rdma_links():
+        sh('rdma link delete dmr1')
+    sh(f'ip netns add {PEER_NS}')
+    try:
+        sh(f'ip link set eth1 netns {PEER_NS}')
+        # Jumbo frames: a path MTU of 4096 needs them.
+        sh('ip link set eth0 mtu 9000')
+        sh(f'ip -n {PEER_NS} link set eth1 mtu 9000')
+        sh(f'ip -n {PEER_NS} link set lo up')
+        sh(f'ip -n {PEER_NS} link set eth1 up')
+        sh(f'ip -n {PEER_NS} addr add {PEER_ADDR} dev eth1')
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            out = sh(f'ip -n {PEER_NS} -j addr show dev eth1').stdout
+            addrs = [a for i in json.loads(out) for a in i.get('addr_info', [])]
+            if (any(a.get('scope') == 'link' for a in addrs) and
+                    not any(a.get('tentative') for a in addrs)):
+                break
+            time.sleep(0.2)
+        yield PEER_NS
+    finally:
+        for link, netdev in rdma_links().items():
+            if netdev == 'eth1' or link in ('rxe0', 'dmr1'):
+                sh(f'rdma link delete {link}', check=False)
+        sh(f'ip -n {PEER_NS} link set eth1 netns 1', check=False)
+        sh(f'ip netns del {PEER_NS}', check=False)
+        sh('ip link set eth0 mtu 1500', check=False)
+        sh('ip link set eth1 mtu 1500', check=False)
+        netdevs_up()
+
+
+def in_peer(cmd):
+    """@cmd (a shell command) run in the peer namespace."""
+    return f'ip netns exec {PEER_NS} {cmd}'

@@ -85,7 +85,8 @@ class Endpoint:
 
     def __init__(self, dev, size=4096, access=ALL_ACCESS, qp_access=ALL_ACCESS,
                  max_send_wr=64, max_recv_wr=64, max_sge=4, max_inline=0,
-                 cqe=256, srq=None, pd=None, ctx=None, channel=None):
+                 cqe=256, srq=None, pd=None, ctx=None, channel=None,
+                 link_local=True):
         if ctx is None:
             ctx, self.async_fd = open_context(dev)
         else:
@@ -102,14 +103,14 @@ class Endpoint:
         init = QPInitAttr(qp_type=ibv_qp_type.IBV_QPT_RC, scq=self.cq,
                           rcq=self.cq, srq=srq, cap=cap, sq_sig_all=0)
         self.qp = QP(self.pd, init)
-        self.gid_index = find_gid_index(self.ctx)
+        self.gid_index = find_gid_index(self.ctx, link_local)
         self.gid = self.ctx.query_gid(1, self.gid_index)
 
     def connect(self, peer, rnr_retry=7, retry_cnt=7, min_rnr_timer=1,
-                timeout=14, dest_qpn=None):
+                timeout=14, dest_qpn=None, mtu=ibv_mtu.IBV_MTU_1024):
         attr = QPAttr()
         attr.qp_access_flags = self.qp_access
-        attr.path_mtu = ibv_mtu.IBV_MTU_1024
+        attr.path_mtu = mtu
         attr.dest_qp_num = peer.qp.qp_num if dest_qpn is None else dest_qpn
         attr.rq_psn = 0
         attr.sq_psn = 0
@@ -190,12 +191,13 @@ def poll_cq(cq, count=1, timeout=POLL_TIMEOUT):
     return wcs
 
 
-def pair(dev_a='dmr0', dev_b='dmr0', **kw):
-    """Two connected endpoints (a requester a, a responder b)."""
+def pair(dev_a='dmr0', dev_b='dmr0', connect=None, **kw):
+    """Two connected endpoints (a requester a, a responder b); @connect
+    are connect()'s keyword arguments."""
     a = Endpoint(dev_a, **kw)
     b = Endpoint(dev_b, **kw)
-    a.connect(b)
-    b.connect(a)
+    a.connect(b, **(connect or {}))
+    b.connect(a, **(connect or {}))
     return a, b
 
 

@@ -15,6 +15,12 @@
  *   dmr_qp.sq_lock  ->  dmr_devices_lock (a UD requester looks up the
  *     device that owns a destination GID, and drops the lock before it
  *     takes the responder's rq_lock)
+ *   dmr_qp.sq_lock, dmr_qp.rq_lock  ->  dmr_net_lock (dmr_net.c: the
+ *     namespace's socket of a wire QP, taken at RTR and released at reset
+ *     and destroy; opening and closing a UDP socket under it takes the
+ *     CPU hotplug lock and waits for RCU). The wire's receive worker
+ *     takes one QP's rq_lock or sq_lock inside the QP table's read
+ *     section, as a requester does.
  *   dmr_dm_lock (dmr_dm.c) is a leaf: it guards a DM's list of exports
  *     and is dropped before an export's reservation lock is taken.
  *

@@ -524,7 +524,9 @@ static enum ib_wc_status dmr_resp_execute(struct dmr_qp *qp,
 
 	*res = DMR_RESP_ACK;
 	mutex_lock(&peer->rq_lock);
-	if (!dmr_qp_can_receive(peer) || !dmr_resp_conn_ok(qp, peer)) {
+	/* A QP on the wire answers packets only, whatever the module says now. */
+	if (!dmr_qp_can_receive(peer) || READ_ONCE(peer->wire) ||
+	    !dmr_resp_conn_ok(qp, peer)) {
 		mutex_unlock(&peer->rq_lock);
 		*res = DMR_RESP_NO_ANSWER;
 		return IB_WC_SUCCESS;

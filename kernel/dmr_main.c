@@ -120,7 +120,9 @@ struct dmr_dev *dmr_dev_get_rcu(struct net_device *ndev, struct sk_buff *skb)
 			continue;
 		if (!ib_device_try_get(&dev->ibdev))
 			continue;
-		if (!by_gid || dmr_dev_owns_gid(dev, &dgid)) {
+		/* Through lo: a device of the namespace the packet is in. */
+		if (!by_gid || (net_eq(dev_net(dev->ndev), dev_net(ndev)) &&
+				dmr_dev_owns_gid(dev, &dgid))) {
 			found = dev;
 			break;
 		}

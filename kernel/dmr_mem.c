@@ -300,8 +300,8 @@ EXPORT_SYMBOL_IF_KUNIT(dmr_mem_copy);
 
 /*
  * The segments of the @len bytes at byte @off of the list @in (@n
- * segments) into @out, which has room for @n: how many there are. The
- * list must be at least @off + @len long.
+ * segments) into @out, which has room for @n and may be @in itself: how
+ * many there are. The list must be at least @off + @len long.
  */
 unsigned int dmr_mem_slice(const struct dmr_mem_seg *in, unsigned int n,
 			   u64 off, u64 len, struct dmr_mem_seg *out)

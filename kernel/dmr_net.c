@@ -81,6 +81,8 @@ static int dmr_net_encap_rcv(struct sock *sk, struct sk_buff *skb)
 		return 0;
 	}
 	dmr_rx_cb(skb)->dev = dev;
+	/* The route may be a reference-less one, valid only in softirq. */
+	skb_dst_drop(skb);
 	skb_queue_tail(&dmr_rx_queue, skb);
 	queue_work(dmr_net_wq, &dmr_rx_work);
 	return 0;
@@ -261,7 +263,12 @@ int dmr_wire_setup(struct dmr_qp *qp)
 		rdma_calc_flow_label(qp->ibqp.qp_num, qp->attr.dest_qp_num);
 	path->sport = rdma_flow_label_to_udp_sport(fl);
 	path->sock = dmr_net_get(net, qp->dev);
-	if (!path->sock) {
+	/* What a duplicate READ or atomic may ask for again. */
+	qp->wresp.nres = max_t(u32, qp->attr.max_dest_rd_atomic, 1);
+	qp->wresp.res = kcalloc(qp->wresp.nres, sizeof(*qp->wresp.res),
+				GFP_KERNEL_ACCOUNT);
+	if (!path->sock || !qp->wresp.res) {
+		dmr_wire_release(qp);
 		put_net(net);
 		rdma_put_gid_attr(attr);
 		return -ENOMEM;
@@ -282,6 +289,10 @@ void dmr_wire_release(struct dmr_qp *qp)
 	qp->path.sock = NULL;
 	qp->wire = false;
 	qp->wreq.busy = false;
+	qp->wreq.rnr_wait = false;
+	kfree(qp->wresp.res);
+	qp->wresp.res = NULL;
+	qp->wresp.nres = 0;
 }
 
 static bool dmr_gid_is_v4(const union ib_gid *gid)
@@ -305,26 +316,28 @@ struct sk_buff *dmr_net_alloc(struct dmr_qp *qp, unsigned int len)
 	const struct ib_gid_attr *attr;
 	struct net_device *ndev;
 	struct sk_buff *skb = NULL;
-	unsigned int head;
+	unsigned int head, tail;
 
 	attr = dmr_wire_sgid_attr(qp);
 	if (IS_ERR(attr))
 		return NULL;
 	rcu_read_lock();
 	ndev = rdma_read_gid_attr_ndev_rcu(attr);
-	if (IS_ERR(ndev))
+	if (IS_ERR(ndev)) {
+		rcu_read_unlock();
 		goto out;
+	}
 	head = LL_RESERVED_SPACE(ndev) + sizeof(struct ipv6hdr) +
 	       sizeof(struct udphdr);
-	skb = alloc_skb(head + len + DMR_ICRC_SIZE + ndev->needed_tailroom,
-			GFP_KERNEL);
+	tail = ndev->needed_tailroom;
+	rcu_read_unlock();
+	skb = alloc_skb(head + len + DMR_ICRC_SIZE + tail, GFP_KERNEL);
 	if (!skb)
 		goto out;
 	skb_reserve(skb, head);
 	skb->protocol = dmr_gid_is_v4(&qp->path.dgid) ? htons(ETH_P_IP) :
 							 htons(ETH_P_IPV6);
 out:
-	rcu_read_unlock();
 	rdma_put_gid_attr(attr);
 	return skb;
 }
@@ -465,12 +478,15 @@ int dmr_net_xmit(struct dmr_qp *qp, struct sk_buff *skb)
 		goto put_attr;
 	memcpy(skb_tail_pointer(skb) - DMR_ICRC_SIZE, &icrc, sizeof(icrc));
 
-	rdma_put_gid_attr(attr);
+	/* The GID's reference keeps the netdev, and so @net, until sent. */
 	if (skb->protocol == htons(ETH_P_IP))
 		err = ip_local_out(net, NULL, skb);
 	else
 		err = ip6_local_out(net, NULL, skb);
-	return net_xmit_eval(err);
+	rdma_put_gid_attr(attr);
+	/* A full queue (NET_XMIT_DROP) is -ENOBUFS to the caller. */
+	err = net_xmit_eval(err);
+	return err > 0 ? -ENOBUFS : err;
 
 put_attr:
 	rdma_put_gid_attr(attr);

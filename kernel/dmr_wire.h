@@ -75,8 +75,6 @@ struct dmr_wire_res {
 	u64 orig;		/* an atomic's result */
 };
 
-#define DMR_WIRE_NRES	16
-
 /* The responder's state; under rq_lock. */
 struct dmr_wire_resp {
 	u32 epsn;		/* expected PSN */
@@ -89,7 +87,9 @@ struct dmr_wire_resp {
 	u32 resid;
 	u32 total;
 	unsigned int next_res;
-	struct dmr_wire_res res[DMR_WIRE_NRES];
+	/* The last max_dest_rd_atomic READ and atomic requests (at least 1). */
+	struct dmr_wire_res *res;
+	u32 nres;
 	struct dmr_xfer xfer;	/* one packet's memory, with MR references */
 	struct dmr_mem_stop stop;
 };

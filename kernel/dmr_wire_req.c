@@ -81,12 +81,14 @@ static const struct dmr_mem_stop *dmr_wire_stop(struct dmr_qp *qp)
 
 /*
  * Copy @len bytes between a packet's @buf and the local side of the
- * message in flight at byte @off (qp->local, resolved by the caller).
+ * message in flight at byte @off (qp->local, resolved by the caller). The
+ * piece of the list goes in qp->remote's segments, which only the direct
+ * transport's requester uses otherwise.
  */
 static int dmr_wire_local_copy(struct dmr_qp *qp, u64 off, void *buf, u32 len,
 			       bool to_local)
 {
-	struct dmr_mem_seg seg[DMR_MAX_SGE];
+	struct dmr_mem_seg *seg = qp->remote.seg;
 	struct dmr_mem_seg pkt = { .buf = buf, .len = len };
 	unsigned int n;
 	bool dst_failed;
@@ -266,6 +268,7 @@ bool dmr_wire_req_run(struct dmr_qp *qp, bool in_syscall)
 		return false;
 	dmr_queue_copy_send(&qp->sq, wqe);
 	r->busy = true;
+	r->rnr_wait = false;
 	r->sent = 0;
 	r->acked = 0;
 	r->len = 0;
@@ -323,10 +326,11 @@ void dmr_wire_req_timeout(struct dmr_qp *qp)
 	}
 	if (r->rnr_wait) {
 		r->rnr_wait = false;
-	} else if (!qp->retries_left) {
-		more = dmr_wire_done(qp, IB_WC_RETRY_EXC_ERR);
-		goto out;
-	} else {
+	} else if (qp->attr.timeout) {	/* 0: infinite, never give up */
+		if (!qp->retries_left) {
+			more = dmr_wire_done(qp, IB_WC_RETRY_EXC_ERR);
+			goto out;
+		}
 		qp->retries_left--;
 	}
 	r->sent = r->acked;
@@ -349,6 +353,9 @@ static void dmr_wire_progress(struct dmr_qp *qp, u32 acked)
 	if (r->sent < acked)
 		r->sent = acked;
 	qp->retries_left = qp->attr.retry_cnt;
+	/* The timeout counts from the last sign of life, as rxe's does. */
+	if (!r->rnr_wait && acked < r->npsn)
+		dmr_wire_arm(qp, dmr_wire_ack_timeout(qp));
 }
 
 /* The status a NAK's syndrome gives the message it answers. */
@@ -405,6 +412,9 @@ static bool dmr_wire_aeth(struct dmr_qp *qp, const struct dmr_pkt *pkt,
 		}
 		/* Lost packets: send again from the one the responder wants. */
 		dmr_wire_progress(qp, diff);
+		/* After an RNR NAK the timer resends, not the NAKs behind it. */
+		if (r->rnr_wait)
+			return false;
 		r->sent = r->acked;
 		*st = dmr_wire_send(qp);
 		return *st != IB_WC_SUCCESS;
@@ -440,8 +450,10 @@ static bool dmr_wire_read_resp(struct dmr_qp *qp, const struct dmr_pkt *pkt,
 			return dmr_wire_aeth(qp, pkt, diff, st);
 	}
 	*st = dmr_req_local(qp, qp->send_wqe);
-	if (*st != IB_WC_SUCCESS)
+	if (*st != IB_WC_SUCCESS) {
+		dmr_xfer_release(&qp->local);
 		return true;
+	}
 	err = dmr_wire_local_copy(qp, off, pkt->payload, pkt->paylen, true);
 	dmr_xfer_release(&qp->local);
 	if (err) {
@@ -464,8 +476,10 @@ static bool dmr_wire_atomic_ack(struct dmr_qp *qp, const struct dmr_pkt *pkt,
 	if (!dmr_opcode_is_atomic(qp->send_wqe->opcode))
 		return false;
 	*st = dmr_req_local(qp, qp->send_wqe);
-	if (*st != IB_WC_SUCCESS)
+	if (*st != IB_WC_SUCCESS) {
+		dmr_xfer_release(&qp->local);
 		return true;
+	}
 	err = dmr_wire_local_copy(qp, 0, &orig, sizeof(orig), true);
 	dmr_xfer_release(&qp->local);
 	*st = err ? dmr_req_copy_status(err) : IB_WC_SUCCESS;

@@ -28,7 +28,14 @@
 
 void dmr_wire_resp_reset(struct dmr_qp *qp)
 {
+	struct dmr_wire_res *res = qp->wresp.res;
+	u32 nres = qp->wresp.nres;
+
 	memset(&qp->wresp, 0, sizeof(qp->wresp));
+	if (res)
+		memset(res, 0, nres * sizeof(*res));
+	qp->wresp.res = res;
+	qp->wresp.nres = nres;
 	qp->wresp.epsn = qp->attr.rq_psn;
 }
 
@@ -130,7 +137,6 @@ static void dmr_wire_resp_send(struct dmr_qp *qp, const struct dmr_pkt *pkt)
 {
 	struct dmr_wire_resp *w = &qp->wresp;
 	const struct dmr_recv_wqe *rwqe = qp->recv_wqe;
-	struct dmr_mem_seg seg[DMR_MAX_SGE];
 	struct dmr_mem_seg src = { .buf = pkt->payload, .len = pkt->paylen };
 	struct dmr_xfer *dst = &w->xfer;
 	enum ib_wc_status st;
@@ -161,8 +167,10 @@ static void dmr_wire_resp_send(struct dmr_qp *qp, const struct dmr_pkt *pkt)
 	}
 	err = 0;
 	if (pkt->paylen) {
-		n = dmr_mem_slice(dst->seg, dst->n, w->offset, pkt->paylen, seg);
-		err = dmr_mem_copy(seg, n, &src, 1, pkt->paylen,
+		/* In place: the references stay in dst->mr for the release. */
+		n = dmr_mem_slice(dst->seg, dst->n, w->offset, pkt->paylen,
+				  dst->seg);
+		err = dmr_mem_copy(dst->seg, n, &src, 1, pkt->paylen,
 				   dmr_wire_resp_stop(qp), &dst_failed);
 	}
 	dmr_xfer_release(dst);
@@ -355,7 +363,7 @@ static struct dmr_wire_res *dmr_wire_res_new(struct dmr_qp *qp)
 	struct dmr_wire_resp *w = &qp->wresp;
 	struct dmr_wire_res *res = &w->res[w->next_res];
 
-	w->next_res = (w->next_res + 1) % DMR_WIRE_NRES;
+	w->next_res = (w->next_res + 1) % w->nres;
 	return res;
 }
 
@@ -464,7 +472,7 @@ static void dmr_wire_resp_dup(struct dmr_qp *qp, const struct dmr_pkt *pkt)
 			     NULL);
 		return;
 	}
-	for (i = 0; i < DMR_WIRE_NRES; i++) {
+	for (i = 0; i < w->nres; i++) {
 		res = &w->res[i];
 		d = dmr_psn_diff(pkt->psn, res->psn);
 		if (res->opcode != pkt->opcode || d < 0 || d >= res->npsn)

@@ -229,6 +229,21 @@ class WireTraffic:
             wc, = a.poll(timeout=30)
         self.assertEqual(wc.status, ST.IBV_WC_RETRY_EXC_ERR)
 
+    def test_rnr_on_a_multi_packet_send(self):
+        """The RNR NAK of a SEND's first packet comes with a sequence NAK
+        for the packets behind it: the requester waits out the RNR timer
+        (about 250 ms here) before it sends again, whatever the sequence
+        NAK says, so three RNR retries last long enough."""
+        a, b = self.make_pair(size=1 << 16, rnr_retry=3, min_rnr_timer=29)
+        data = pattern(16384)
+        a.mr.write(data, len(data))
+        a.post_send(OPS.IBV_WR_SEND, [a.sge(0, len(data))])
+        time.sleep(0.3)
+        b.post_recv([b.sge(0, len(data))])
+        a.poll_ok()
+        b.poll_ok()
+        self.assertEqual(b.mr.read(len(data), 0), data)
+
     def test_no_peer_is_retry_error(self):
         a = Endpoint(self.dev_a, size=4096, link_local=self.link_local)
         self.addCleanup(a.close)

@@ -295,6 +295,9 @@ struct dmr_qp {
 	struct dmr_queue rq;		/* unused with an SRQ */
 	struct dmr_recv_wqe *recv_wqe;	/* private copy of one receive WQE */
 	struct dmr_wire_resp wresp;	/* the responder's wire state */
+	/* Requests held behind a READ reply, and the work that sends it. */
+	struct sk_buff_head wire_backlog;
+	struct delayed_work reply_work;
 };
 
 /* An address handle: the address vector UD sends copy into their WQE. */

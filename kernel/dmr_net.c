@@ -282,9 +282,15 @@ out:
 	return 0;
 }
 
-/* The QP leaves the wire (RESET, destroy): its socket reference goes. */
+/*
+ * The QP leaves the wire (RESET, destroy): its socket reference and held
+ * packets go. Under both QP locks, or with the QP unreachable and its
+ * works cancelled (destroy); a reply_work still queued finds ->wire false.
+ */
 void dmr_wire_release(struct dmr_qp *qp)
 {
+	__skb_queue_purge(&qp->wire_backlog);
+	qp->wresp.reply.active = false;
 	dmr_net_put(qp->path.sock);
 	qp->path.sock = NULL;
 	qp->wire = false;

@@ -294,6 +294,8 @@ int dmr_create_qp(struct ib_qp *ibqp, struct ib_qp_init_attr *init,
 	INIT_DELAYED_WORK(&qp->retry_work, dmr_retry_work);
 	INIT_WORK(&qp->flush_work, dmr_flush_work);
 	INIT_WORK(&qp->send_work, dmr_send_work);
+	INIT_DELAYED_WORK(&qp->reply_work, dmr_wire_reply_work);
+	__skb_queue_head_init(&qp->wire_backlog);
 	qp->state = IB_QPS_RESET;
 	qp->scq = to_dmr_cq(init->send_cq);
 	qp->rcq = to_dmr_cq(init->recv_cq);
@@ -395,9 +397,13 @@ int dmr_destroy_qp(struct ib_qp *ibqp, struct ib_udata *udata)
 	synchronize_srcu(&dmr_qp_srcu);
 	dmr_qp_put(qp);
 	wait_for_completion(&qp->released);
-	/* send_work may arm retry_work, and either may queue flush_work. */
+	/*
+	 * send_work may arm retry_work, and any of them or reply_work (no
+	 * longer queued by the receive worker) may queue flush_work.
+	 */
 	cancel_work_sync(&qp->send_work);
 	cancel_delayed_work_sync(&qp->retry_work);
+	cancel_delayed_work_sync(&qp->reply_work);
 	cancel_work_sync(&qp->flush_work);
 
 	dmr_wire_release(qp);

@@ -13,7 +13,10 @@
  *    PSNs, the retry timer) and the completer (ACKs, NAKs, READ
  *    responses and atomic ACKs), under the QP's sq_lock;
  *  - dmr_wire_resp.c: the responder (PSN checks, placing SEND and WRITE
- *    payloads, answering READs and atomics, duplicates), under rq_lock.
+ *    payloads, answering READs and atomics, duplicates), under rq_lock;
+ *    a READ's reply goes out a budget of packets at a time, from the
+ *    receive worker and then from the QP's reply_work, and the requests
+ *    that arrive meanwhile wait behind it in the QP's backlog.
  *
  * Contracts:
  *  - packets are handled in process context (a worker): dmr's locks sleep;
@@ -75,6 +78,18 @@ struct dmr_wire_res {
 	u64 orig;		/* an atomic's result */
 };
 
+/* The READ reply being sent: packet @i of @n, from @psn on. */
+struct dmr_wire_reply {
+	bool active;
+	u8 tries;		/* of a packet the qdisc refused */
+	u32 psn;
+	u32 i;
+	u32 n;
+	u64 va;
+	u32 rkey;
+	u32 len;
+};
+
 /* The responder's state; under rq_lock. */
 struct dmr_wire_resp {
 	u32 epsn;		/* expected PSN */
@@ -90,6 +105,7 @@ struct dmr_wire_resp {
 	/* The last max_dest_rd_atomic READ and atomic requests (at least 1). */
 	struct dmr_wire_res *res;
 	u32 nres;
+	struct dmr_wire_reply reply;
 	struct dmr_xfer xfer;	/* one packet's memory, with MR references */
 	struct dmr_mem_stop stop;
 };
@@ -109,6 +125,21 @@ struct dmr_pkt {
 	u32 psn;
 	union ib_gid sgid;	/* the packet's source and destination */
 	union ib_gid dgid;
+};
+
+/*
+ * What a request packet held in a QP's backlog keeps in its skb->cb: its
+ * addresses were checked against the QP's path before it was held.
+ */
+struct dmr_pkt_cb {
+	const u8 *hdr;
+	void *payload;
+	u32 paylen;
+	u32 mask;
+	u32 psn;
+	u8 opcode;
+	bool se;
+	bool ack_req;
 };
 
 static inline const struct dmr_bth *dmr_pkt_bth(const struct dmr_pkt *pkt)
@@ -151,5 +182,6 @@ void dmr_wire_comp_rcv(struct dmr_qp *qp, const struct dmr_pkt *pkt);
 /* dmr_wire_resp.c */
 void dmr_wire_resp_rcv(struct dmr_qp *qp, const struct dmr_pkt *pkt);
 void dmr_wire_resp_reset(struct dmr_qp *qp);
+void dmr_wire_reply_work(struct work_struct *work);
 
 #endif /* DMR_WIRE_H */

@@ -9,6 +9,15 @@
  * a READ is answered again from its saved request, its key checked again;
  * an atomic gets its saved result and is never executed twice.
  *
+ * A READ is answered DMR_WIRE_REPLY_BUDGET packets at a time: the first
+ * at once, the rest from the QP's reply_work, so that neither a large READ
+ * nor its replays hold the receive worker, which serves every QP. Request
+ * packets that come meanwhile wait in the QP's backlog (bounded; beyond it
+ * they are dropped and retransmitted), because an answer to them would
+ * overtake the READ's data. A request for the same READ again (the
+ * requester missed part of it) does not wait: it restarts the reply where
+ * the requester asks, as rxe's responder does.
+ *
  * A message's packets are placed as they come, each within its own
  * bracket, with keys resolved per packet. The first packet of a SEND
  * takes a receive WQE (an RNR NAK if there is none), its last completes
@@ -16,21 +25,25 @@
  * taken) completed in error, the QP in the error state; the same as the
  * local transport's responder (dmr_exec.c).
  */
-#include <linux/delay.h>
 #include <linux/sched/signal.h>
 
 #include "dmr.h"
 #include "dmr_rules.h"
 #include "dmr_wire.h"
 
+/* READ response packets sent per turn of the receive worker or reply_work. */
+#define DMR_WIRE_REPLY_BUDGET	32
 /* How often a READ response packet the qdisc refused is tried again. */
 #define DMR_WIRE_XMIT_TRIES	20
+/* Request packets held behind a READ reply, per QP. */
+#define DMR_WIRE_BACKLOG	256
 
 void dmr_wire_resp_reset(struct dmr_qp *qp)
 {
 	struct dmr_wire_res *res = qp->wresp.res;
 	u32 nres = qp->wresp.nres;
 
+	__skb_queue_purge(&qp->wire_backlog);
 	memset(&qp->wresp, 0, sizeof(qp->wresp));
 	if (res)
 		memset(res, 0, nres * sizeof(*res));
@@ -318,44 +331,67 @@ static int dmr_wire_read_packet(struct dmr_qp *qp, u8 opcode, u32 psn, u64 va,
 }
 
 /*
- * Answer a READ of @len bytes at @va whose first response PSN is @psn.
- * Memory that cannot be read ends it with a remote access NAK at that
- * packet's PSN, and the QP in error.
+ * Start answering a READ of @len bytes at @va whose first response PSN is
+ * @psn; a reply in progress (of the same READ, asked for again) is
+ * abandoned. dmr_wire_resp_run() sends it.
  */
-static void dmr_wire_read_reply(struct dmr_qp *qp, const struct dmr_pkt *pkt,
-				u32 psn, u64 va, u32 rkey, u32 len)
+static void dmr_wire_read_reply(struct dmr_qp *qp, u32 psn, u64 va, u32 rkey,
+				u32 len)
 {
-	u32 mtu = qp->path.mtu, n = max_t(u32, DIV_ROUND_UP(len, mtu), 1);
-	u32 i, plen, tries = 0;
+	qp->wresp.reply = (struct dmr_wire_reply){
+		.active = true,
+		.psn = psn,
+		.n = max_t(u32, DIV_ROUND_UP(len, qp->path.mtu), 1),
+		.va = va,
+		.rkey = rkey,
+		.len = len,
+	};
+}
+
+/*
+ * Send up to DMR_WIRE_REPLY_BUDGET packets of the READ reply in progress.
+ * Memory that cannot be read ends it with a remote access NAK at that
+ * packet's PSN, and the QP in error. 0: the reply is over (sent, or given
+ * up: the requester asks again for what it misses); -EAGAIN: more to
+ * send; -ENOBUFS: the qdisc is full, send again after a pause.
+ */
+static int dmr_wire_reply_some(struct dmr_qp *qp)
+{
+	struct dmr_wire_reply *rp = &qp->wresp.reply;
+	u32 mtu = qp->path.mtu, budget = DMR_WIRE_REPLY_BUDGET;
+	u32 psn, plen;
+	u64 off;
 	int err;
 
-	for (i = 0; i < n; i++) {
-		plen = min_t(u32, mtu, len - i * mtu);
-		err = dmr_wire_read_packet(qp, dmr_wire_read_opcode(i, n),
-					   (psn + i) & DMR_BTH_PSN,
-					   va + (u64)i * mtu, rkey, plen);
-		if (err == -ENOBUFS && ++tries < DMR_WIRE_XMIT_TRIES) {
-			/* The qdisc is full: let the link drain, then again. */
-			usleep_range(500, 1000);
-			i--;
-			continue;
-		}
+	lockdep_assert_held(&qp->rq_lock);
+	while (rp->active && budget--) {
+		off = (u64)rp->i * mtu;
+		plen = min_t(u64, mtu, rp->len - off);
+		psn = (rp->psn + rp->i) & DMR_BTH_PSN;
+		err = dmr_wire_read_packet(qp, dmr_wire_read_opcode(rp->i, rp->n),
+					   psn, rp->va + off, rp->rkey, plen);
+		if (err == -ENOBUFS && ++rp->tries < DMR_WIRE_XMIT_TRIES)
+			return -ENOBUFS;
 		if (err == -EACCES) {
 			dmr_dbg(qp->dev, "QP %u: READ at PSN %u: memory gone\n",
-				qp->ibqp.qp_num, (u32)((psn + i) & DMR_BTH_PSN));
-			dmr_wire_ack(qp, DMR_AETH_NAK_REM_ACC,
-				     (psn + i) & DMR_BTH_PSN, NULL);
+				qp->ibqp.qp_num, psn);
+			rp->active = false;
+			dmr_wire_ack(qp, DMR_AETH_NAK_REM_ACC, psn, NULL);
 			qp->wresp.in_msg = 0;
 			dmr_resp_error(qp, false, 0, IB_EVENT_QP_ACCESS_ERR,
 				       true);
-			return;
+			return 0;
 		}
 		/* Lost or stopped: the requester asks again for the rest. */
-		if (err)
-			return;
-		tries = 0;
-		cond_resched();
+		if (err) {
+			rp->active = false;
+			return 0;
+		}
+		rp->tries = 0;
+		if (++rp->i == rp->n)
+			rp->active = false;
 	}
+	return rp->active ? -EAGAIN : 0;
 }
 
 static struct dmr_wire_res *dmr_wire_res_new(struct dmr_qp *qp)
@@ -406,7 +442,7 @@ static void dmr_wire_resp_read(struct dmr_qp *qp, const struct dmr_pkt *pkt)
 	};
 	w->epsn = (w->epsn + res->npsn) & DMR_BTH_PSN;
 	w->msn++;
-	dmr_wire_read_reply(qp, pkt, pkt->psn, va, rkey, len);
+	dmr_wire_read_reply(qp, pkt->psn, va, rkey, len);
 }
 
 static void dmr_wire_resp_atomic(struct dmr_qp *qp, const struct dmr_pkt *pkt)
@@ -488,8 +524,7 @@ static void dmr_wire_resp_dup(struct dmr_qp *qp, const struct dmr_pkt *pkt)
 			    va < res->va || va - res->va > res->len ||
 			    len > res->len - (va - res->va))
 				return;
-			dmr_wire_read_reply(qp, pkt, pkt->psn, va, res->rkey,
-					    len);
+			dmr_wire_read_reply(qp, pkt->psn, va, res->rkey, len);
 		} else if (!d) {
 			dmr_wire_ack(qp, DMR_AETH_ACK, pkt->psn, &res->orig);
 		}
@@ -516,36 +551,33 @@ static bool dmr_wire_resp_len_ok(struct dmr_qp *qp, const struct dmr_pkt *pkt)
 	       pkt->paylen == qp->path.mtu;
 }
 
-/* A request packet for @qp, from dmr_net.c's worker. */
-void dmr_wire_resp_rcv(struct dmr_qp *qp, const struct dmr_pkt *pkt)
+/* A request packet whose connection was checked, in PSN order or not. */
+static void dmr_wire_resp_handle(struct dmr_qp *qp, const struct dmr_pkt *pkt)
 {
 	struct dmr_wire_resp *w = &qp->wresp;
 	s32 diff;
 
-	mutex_lock(&qp->rq_lock);
-	/* The connection's addresses, as rxe checks them. */
-	if (!dmr_qp_can_receive(qp) || !qp->wire ||
-	    memcmp(&pkt->sgid, &qp->path.dgid, sizeof(pkt->sgid)) ||
-	    memcmp(&pkt->dgid, &qp->path.sgid, sizeof(pkt->dgid)))
-		goto out;
+	lockdep_assert_held(&qp->rq_lock);
+	if (!dmr_qp_can_receive(qp))
+		return;
 	diff = dmr_psn_diff(pkt->psn, w->epsn);
 	if (diff > 0) {
 		if (!w->nak_sent) {
 			w->nak_sent = true;
 			dmr_wire_ack(qp, DMR_AETH_NAK_PSN_SEQ, w->epsn, NULL);
 		}
-		goto out;
+		return;
 	}
 	if (diff < 0) {
 		dmr_wire_resp_dup(qp, pkt);
-		goto out;
+		return;
 	}
 	w->nak_sent = false;
 	if (!dmr_wire_resp_seq_ok(qp, pkt) || !dmr_wire_resp_len_ok(qp, pkt)) {
 		dmr_wire_resp_fail(qp, pkt, DMR_AETH_NAK_INV_REQ,
 				   w->in_msg == DMR_OPF_SEND,
 				   IB_WC_REM_INV_REQ_ERR, 0, false);
-		goto out;
+		return;
 	}
 	if (pkt->mask & DMR_OPF_SEND)
 		dmr_wire_resp_send(qp, pkt);
@@ -555,6 +587,116 @@ void dmr_wire_resp_rcv(struct dmr_qp *qp, const struct dmr_pkt *pkt)
 		dmr_wire_resp_read(qp, pkt);
 	else
 		dmr_wire_resp_atomic(qp, pkt);
+}
+
+static void dmr_wire_hold(struct dmr_qp *qp, const struct dmr_pkt *pkt)
+{
+	struct dmr_pkt_cb *cb = (struct dmr_pkt_cb *)pkt->skb->cb;
+
+	BUILD_BUG_ON(sizeof(*cb) > sizeof(pkt->skb->cb));
+	if (skb_queue_len(&qp->wire_backlog) >= DMR_WIRE_BACKLOG) {
+		dmr_dbg(qp->dev, "QP %u: PSN %u dropped: backlog full\n",
+			qp->ibqp.qp_num, pkt->psn);
+		return;
+	}
+	*cb = (struct dmr_pkt_cb){
+		.hdr = pkt->hdr,
+		.payload = pkt->payload,
+		.paylen = pkt->paylen,
+		.mask = pkt->mask,
+		.psn = pkt->psn,
+		.opcode = pkt->opcode,
+		.se = pkt->se,
+		.ack_req = pkt->ack_req,
+	};
+	__skb_queue_tail(&qp->wire_backlog, skb_get(pkt->skb));
+}
+
+static void dmr_wire_unhold(struct dmr_qp *qp, struct sk_buff *skb,
+			    struct dmr_pkt *pkt)
+{
+	const struct dmr_pkt_cb *cb = (const struct dmr_pkt_cb *)skb->cb;
+
+	*pkt = (struct dmr_pkt){
+		.dev = qp->dev,
+		.skb = skb,
+		.hdr = cb->hdr,
+		.payload = cb->payload,
+		.paylen = cb->paylen,
+		.mask = cb->mask,
+		.opcode = cb->opcode,
+		.se = cb->se,
+		.ack_req = cb->ack_req,
+		.qpn = qp->ibqp.qp_num,
+		.psn = cb->psn,
+		.sgid = qp->path.dgid,
+		.dgid = qp->path.sgid,
+	};
+}
+
+/*
+ * Go on with the READ reply in progress, then with the packets held
+ * behind it, until the budget of a reply runs out (reply_work goes on).
+ */
+static void dmr_wire_resp_run(struct dmr_qp *qp)
+{
+	struct dmr_pkt pkt;
+	struct sk_buff *skb;
+	int err;
+
+	lockdep_assert_held(&qp->rq_lock);
+	for (;;) {
+		if (!dmr_qp_can_receive(qp)) {
+			qp->wresp.reply.active = false;
+			__skb_queue_purge(&qp->wire_backlog);
+			return;
+		}
+		err = dmr_wire_reply_some(qp);
+		if (err) {
+			/* A destroy cancels reply_work after it set ->stopping. */
+			if (!READ_ONCE(qp->stopping))
+				mod_delayed_work(system_dfl_wq, &qp->reply_work,
+						 err == -ENOBUFS ? 1 : 0);
+			return;
+		}
+		skb = __skb_dequeue(&qp->wire_backlog);
+		if (!skb)
+			return;
+		dmr_wire_unhold(qp, skb, &pkt);
+		dmr_wire_resp_handle(qp, &pkt);
+		consume_skb(skb);
+	}
+}
+
+void dmr_wire_reply_work(struct work_struct *work)
+{
+	struct dmr_qp *qp = container_of(to_delayed_work(work), struct dmr_qp,
+					 reply_work);
+
+	mutex_lock(&qp->rq_lock);
+	if (qp->wire)
+		dmr_wire_resp_run(qp);
+	mutex_unlock(&qp->rq_lock);
+}
+
+/* A request packet for @qp, from dmr_net.c's worker. */
+void dmr_wire_resp_rcv(struct dmr_qp *qp, const struct dmr_pkt *pkt)
+{
+	mutex_lock(&qp->rq_lock);
+	/* The connection's addresses, as rxe checks them. */
+	if (!dmr_qp_can_receive(qp) || !qp->wire ||
+	    memcmp(&pkt->sgid, &qp->path.dgid, sizeof(pkt->sgid)) ||
+	    memcmp(&pkt->dgid, &qp->path.sgid, sizeof(pkt->dgid)))
+		goto out;
+	/* Behind a READ reply, only that READ asked for again goes first. */
+	if ((qp->wresp.reply.active || !skb_queue_empty(&qp->wire_backlog)) &&
+	    !(pkt->opcode == DMR_OP_READ_REQUEST &&
+	      dmr_psn_diff(pkt->psn, qp->wresp.epsn) < 0)) {
+		dmr_wire_hold(qp, pkt);
+		goto out;
+	}
+	dmr_wire_resp_handle(qp, pkt);
+	dmr_wire_resp_run(qp);
 out:
 	mutex_unlock(&qp->rq_lock);
 }

@@ -13,7 +13,9 @@
  * Retransmission is go-back-N from the first PSN not acknowledged: after
  * the local ACK timeout (retry_cnt times), at once after a PSN sequence
  * NAK, and after an RNR NAK's timer (rnr_retry times; 7 is for ever). A
- * READ is requested again for the bytes not received yet.
+ * READ is requested again for the bytes not received yet: after the
+ * timeout, and at once when a response arrives past a gap (once per gap:
+ * the responses behind it are in flight, and each would ask again).
  */
 #include <linux/jiffies.h>
 #include <linux/sched/signal.h>
@@ -269,6 +271,7 @@ bool dmr_wire_req_run(struct dmr_qp *qp, bool in_syscall)
 	dmr_queue_copy_send(&qp->sq, wqe);
 	r->busy = true;
 	r->rnr_wait = false;
+	r->reread = false;
 	r->sent = 0;
 	r->acked = 0;
 	r->len = 0;
@@ -350,6 +353,7 @@ static void dmr_wire_progress(struct dmr_qp *qp, u32 acked)
 	if (acked <= r->acked)
 		return;
 	r->acked = acked;
+	r->reread = false;
 	if (r->sent < acked)
 		r->sent = acked;
 	qp->retries_left = qp->attr.retry_cnt;
@@ -433,9 +437,18 @@ static bool dmr_wire_read_resp(struct dmr_qp *qp, const struct dmr_pkt *pkt,
 	bool last = pkt->mask & DMR_OPF_LAST;
 	int err;
 
-	/* In order only; what is lost is requested again on timeout. */
-	if (!dmr_wire_is_read(qp->send_wqe) || diff != r->acked)
+	if (!dmr_wire_is_read(qp->send_wqe) || diff < r->acked)
 		return false;
+	/* In order only: past a gap, ask for the rest again, once. */
+	if (diff > r->acked) {
+		if (!r->reread) {
+			r->reread = true;
+			r->sent = r->acked;
+			*st = dmr_wire_send(qp);
+			return *st != IB_WC_SUCCESS;
+		}
+		return false;
+	}
 	if (last != (diff == r->npsn - 1) ||
 	    pkt->paylen != min_t(u64, mtu, r->len - off)) {
 		dmr_dbg(qp->dev, "QP %u: READ response %u of %u bad (%u bytes)\n",

@@ -296,6 +296,7 @@ void dmr_wire_release(struct dmr_qp *qp)
 	qp->wire = false;
 	qp->wreq.busy = false;
 	qp->wreq.rnr_wait = false;
+	qp->wreq.sqd_notify = false;
 	kfree(qp->wresp.res);
 	qp->wresp.res = NULL;
 	qp->wresp.nres = 0;

@@ -590,10 +590,17 @@ int dmr_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 		qp->retries_left = qp->attr.retry_cnt;
 		qp->rnr_retries_left = qp->attr.rnr_retry;
 	}
-	/* The SQ is drained: requests execute under sq_lock, which we hold. */
+	/*
+	 * The SQ is drained: direct copies execute under sq_lock, which we
+	 * hold; a message on the wire is drained when it completes.
+	 */
 	if (next == IB_QPS_SQD && cur != IB_QPS_SQD &&
-	    (mask & IB_QP_EN_SQD_ASYNC_NOTIFY) && attr->en_sqd_async_notify)
-		sqd_event = true;
+	    (mask & IB_QP_EN_SQD_ASYNC_NOTIFY) && attr->en_sqd_async_notify) {
+		if (qp->wire && qp->wreq.busy)
+			qp->wreq.sqd_notify = true;
+		else
+			sqd_event = true;
+	}
 
 	spin_lock_irqsave(&qp->state_lock, flags);
 	dmr_qp_set_state(qp, next);

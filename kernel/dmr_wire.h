@@ -59,6 +59,7 @@ struct dmr_wire_req {
 	bool busy;		/* qp->send_wqe is in flight */
 	bool rnr_wait;		/* the retry timer is an RNR timer */
 	bool reread;		/* a READ was requested again for a gap */
+	bool sqd_notify;	/* SQ_DRAINED waits for the message in flight */
 	u32 next_psn;		/* the first PSN of the next message */
 	u32 first_psn;		/* of the message in flight */
 	u32 npsn;		/* the PSNs it uses */

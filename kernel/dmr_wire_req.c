@@ -240,6 +240,8 @@ static bool dmr_wire_done(struct dmr_qp *qp, enum ib_wc_status st)
 	r->busy = false;
 	r->rnr_wait = false;
 	cancel_delayed_work(&qp->retry_work);
+	if (st != IB_WC_SUCCESS)
+		r->sqd_notify = false;	/* the QP goes to the error state */
 	dmr_queue_pop(&qp->sq);
 	dmr_req_complete(qp, qp->send_wqe, st,
 			 dmr_wire_is_read(qp->send_wqe) ||
@@ -252,6 +254,14 @@ static bool dmr_wire_done(struct dmr_qp *qp, enum ib_wc_status st)
 	}
 	qp->retries_left = qp->attr.retry_cnt;
 	qp->rnr_retries_left = qp->attr.rnr_retry;
+	if (r->sqd_notify) {
+		/* Nothing more starts in SQD: the SQ is drained now. */
+		r->sqd_notify = false;
+		if (dmr_qp_state(qp) == IB_QPS_SQD) {
+			dmr_qp_event(qp, IB_EVENT_SQ_DRAINED);
+			return false;
+		}
+	}
 	return dmr_req_run(qp, false);
 }
 

@@ -11,7 +11,9 @@ import time
 import unittest
 
 import pytest
-from pyverbs.libibverbs_enums import ibv_mtu
+from pyverbs.libibverbs_enums import (ibv_event_type, ibv_mtu,
+                                      ibv_qp_attr_mask, ibv_qp_state)
+from pyverbs.qp import QPAttr
 
 import test_dmr_traffic
 from dmrtest import dmabuf, guest
@@ -19,7 +21,7 @@ from dmrtest.dmabuf import dmabuf_mr
 from dmrtest.verbs import OPS, ST, WC, Endpoint, pattern
 from test_dmr_tools import gid_index, run_pair, run_perftest
 
-SIZES = (0, 1, 63, 1024, 1025, 4096, 65537, 1 << 20)
+SIZES = (0, 1, 63, 1024, 1025, 4096, 65537, 1 << 20, 16 << 20)
 
 
 @pytest.fixture(scope='class')
@@ -61,7 +63,7 @@ class WireTraffic:
     link_local = False
     mtu = ibv_mtu.IBV_MTU_1024
 
-    def make_pair(self, size=1 << 20, **connect):
+    def make_pair(self, size=max(SIZES), **connect):
         a = Endpoint(self.dev_a, size=size, link_local=self.link_local)
         self.addCleanup(a.close)
         b = Endpoint(self.dev_b, size=size, link_local=self.link_local)
@@ -154,6 +156,42 @@ class WireTraffic:
         self.assertEqual(struct.unpack('<Q', a.mr.read(8, 16))[0], 7)
         self.assertEqual(struct.unpack('<Q', b.mr.read(8, 64))[0], 7)
 
+    def test_pipelined_requests(self):
+        """READs, a WRITE, a SEND and an atomic posted at once: all
+        complete, in order, with their data. An rxe requester has them
+        all in flight together, so a dmr responder gets the WRITE while
+        it still answers the first READ, and must hold it until the READ
+        reply is out."""
+        a, b = self.make_pair(size=4 << 20)
+        big, small = 1 << 20, 65536
+        read1, read2 = pattern(big), pattern(small)
+        write, send = pattern(small), pattern(4096)
+        b.mr.write(read1, big, 0)
+        b.mr.write(read2, small, big)
+        b.mr.write(struct.pack('<Q', 41), 8, 3 << 20)
+        a.mr.write(write, small, 0)
+        a.mr.write(send, 4096, small)
+        b.post_recv([b.sge(2 << 20, 4096)], wr_id=9)
+        a.post_send(OPS.IBV_WR_RDMA_READ, [a.sge(1 << 20, big)], wr_id=1,
+                    remote=b.remote(0))
+        a.post_send(OPS.IBV_WR_RDMA_WRITE, [a.sge(0, small)], wr_id=2,
+                    remote=b.remote((2 << 20) + small))
+        a.post_send(OPS.IBV_WR_RDMA_READ, [a.sge(2 << 20, small)], wr_id=3,
+                    remote=b.remote(big))
+        a.post_send(OPS.IBV_WR_SEND, [a.sge(small, 4096)], wr_id=4)
+        a.post_send(OPS.IBV_WR_ATOMIC_FETCH_AND_ADD, [a.sge(3 << 20, 8)],
+                    wr_id=5, remote=b.remote(3 << 20), compare_add=1)
+        wcs = a.poll_ok(5)
+        self.assertEqual([wc.wr_id for wc in wcs], [1, 2, 3, 4, 5])
+        wc, = b.poll_ok()
+        self.assertEqual((wc.wr_id, wc.byte_len), (9, 4096))
+        self.assertEqual(a.mr.read(big, 1 << 20), read1)
+        self.assertEqual(a.mr.read(small, 2 << 20), read2)
+        self.assertEqual(b.mr.read(small, (2 << 20) + small), write)
+        self.assertEqual(b.mr.read(4096, 2 << 20), send)
+        self.assertEqual(struct.unpack('<Q', a.mr.read(8, 3 << 20))[0], 41)
+        self.assertEqual(struct.unpack('<Q', b.mr.read(8, 3 << 20))[0], 42)
+
     def test_bad_rkey_is_remote_access_error(self):
         a, b = self.make_pair(size=4096)
         addr, rkey = b.remote(0)
@@ -220,6 +258,80 @@ class WireTraffic:
                     struct.unpack('<Q', b.mr.read(8, 3 * size))[0], 10 * i + 1)
                 self.assertEqual(
                     struct.unpack('<Q', a.mr.read(8, 3 * size))[0], 10 * i)
+
+    def test_reordering(self):
+        """Frames reordered both ways (netem holds three in four back by
+        5 ms): SEND, WRITE and READ arrive intact, the out-of-order ones
+        recovered by sequence NAKs and READ requests for the gap."""
+        a, b = self.make_pair(timeout=14)
+        size = 256 << 10
+        with netem('delay 5ms reorder 25% 50%', 'delay 5ms reorder 25% 50%'):
+            data = pattern(size)
+            a.mr.write(data, size)
+            b.post_recv([b.sge(0, size)])
+            a.post_send(OPS.IBV_WR_SEND, [a.sge(0, size)])
+            a.poll_ok()
+            wc, = b.poll_ok()
+            self.assertEqual(wc.byte_len, size)
+            self.assertEqual(b.mr.read(size, 0), data)
+
+            data = pattern(size)
+            a.mr.write(data, size)
+            a.post_send(OPS.IBV_WR_RDMA_WRITE, [a.sge(0, size)],
+                        remote=b.remote(size))
+            a.poll_ok()
+            self.assertEqual(b.mr.read(size, size), data)
+
+            data = pattern(size)
+            b.mr.write(data, size, 2 * size)
+            a.post_send(OPS.IBV_WR_RDMA_READ, [a.sge(2 * size, size)],
+                        remote=b.remote(2 * size))
+            a.poll_ok()
+            self.assertEqual(a.mr.read(size, 2 * size), data)
+
+    def test_destroy_with_messages_on_the_wire(self):
+        """Either QP destroyed while an 8 MiB READ and an 8 MiB WRITE
+        are on the wire: the destroy returns (the READ reply stops, held
+        packets are freed), and a new connection works."""
+        half = 8 << 20
+        for victim in range(2):
+            a, b = self.make_pair(size=2 * half, retry_cnt=1, timeout=10)
+            a.post_send(OPS.IBV_WR_RDMA_READ, [a.sge(0, half)],
+                        remote=b.remote(0))
+            a.post_send(OPS.IBV_WR_RDMA_WRITE, [a.sge(half, half)],
+                        remote=b.remote(half))
+            time.sleep(0.1)
+            (a, b)[victim].close()
+        a, b = self.make_pair(size=4096)
+        data = pattern(4096)
+        a.mr.write(data, 4096)
+        a.post_send(OPS.IBV_WR_RDMA_WRITE, [a.sge(0, 4096)],
+                    remote=b.remote(0))
+        a.poll_ok()
+        self.assertEqual(b.mr.read(4096, 0), data)
+
+    def test_sq_drained_after_the_message_on_the_wire(self):
+        """SQD, with the event asked for, while a 16 MiB WRITE is on the
+        wire: the event comes after the WRITE completed, not before."""
+        if not self.dev_a.startswith('dmr'):
+            self.skipTest('the requester here is rxe')
+        a, b = self.make_pair()
+        size = 16 << 20
+        data = pattern(size)
+        a.mr.write(data, size)
+        a.post_send(OPS.IBV_WR_RDMA_WRITE, [a.sge(0, size)],
+                    remote=b.remote(0))
+        attr = QPAttr()
+        attr.qp_state = ibv_qp_state.IBV_QPS_SQD
+        attr.en_sqd_async_notify = 1
+        a.qp.modify(attr, ibv_qp_attr_mask.IBV_QP_STATE |
+                    ibv_qp_attr_mask.IBV_QP_EN_SQD_ASYNC_NOTIFY)
+        self.assertEqual(a.async_event(timeout=120),
+                         ibv_event_type.IBV_EVENT_SQ_DRAINED)
+        n, wcs = a.cq.poll(1)
+        self.assertEqual(n, 1, 'SQ_DRAINED before the WRITE completed')
+        self.assertEqual(wcs[0].status, ST.IBV_WC_SUCCESS)
+        self.assertEqual(b.mr.read(size, 0), data)
 
     def test_cut_link_is_retry_error(self):
         a, b = self.make_pair(size=4096, retry_cnt=3, timeout=12)

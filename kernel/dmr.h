@@ -20,7 +20,9 @@
  *     and destroy; opening and closing a UDP socket under it takes the
  *     CPU hotplug lock and waits for RCU). The wire's receive worker
  *     takes one QP's rq_lock or sq_lock inside the QP table's read
- *     section, as a requester does.
+ *     section, as a requester does; a QP's reply_work takes its rq_lock
+ *     outside it (dmr_destroy_qp() cancels the work). rq_lock guards the
+ *     QP's wire_backlog, whose sk_buff_head lock is not used.
  *   dmr_dm_lock (dmr_dm.c) is a leaf: it guards a DM's list of exports
  *     and is dropped before an export's reservation lock is taken.
  *

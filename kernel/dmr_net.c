@@ -289,7 +289,7 @@ out:
  */
 void dmr_wire_release(struct dmr_qp *qp)
 {
-	__skb_queue_purge(&qp->wire_backlog);
+	dmr_wire_backlog_purge(qp);
 	qp->wresp.reply.active = false;
 	dmr_net_put(qp->path.sock);
 	qp->path.sock = NULL;

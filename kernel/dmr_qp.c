@@ -594,6 +594,8 @@ int dmr_modify_qp(struct ib_qp *ibqp, struct ib_qp_attr *attr, int mask,
 	 * The SQ is drained: direct copies execute under sq_lock, which we
 	 * hold; a message on the wire is drained when it completes.
 	 */
+	if (next != IB_QPS_SQD)
+		qp->wreq.sqd_notify = false;
 	if (next == IB_QPS_SQD && cur != IB_QPS_SQD &&
 	    (mask & IB_QP_EN_SQD_ASYNC_NOTIFY) && attr->en_sqd_async_notify) {
 		if (qp->wire && qp->wreq.busy)

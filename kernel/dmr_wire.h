@@ -185,5 +185,6 @@ void dmr_wire_comp_rcv(struct dmr_qp *qp, const struct dmr_pkt *pkt);
 void dmr_wire_resp_rcv(struct dmr_qp *qp, const struct dmr_pkt *pkt);
 void dmr_wire_resp_reset(struct dmr_qp *qp);
 void dmr_wire_reply_work(struct work_struct *work);
+void dmr_wire_backlog_purge(struct dmr_qp *qp);
 
 #endif /* DMR_WIRE_H */

@@ -347,6 +347,7 @@ void dmr_wire_req_timeout(struct dmr_qp *qp)
 		qp->retries_left--;
 	}
 	r->sent = r->acked;
+	r->reread = false;	/* a gap in what this asks for asks again */
 	st = dmr_wire_send(qp);
 	if (st != IB_WC_SUCCESS)
 		more = dmr_wire_done(qp, st);

@@ -31,19 +31,34 @@
 #include "dmr_rules.h"
 #include "dmr_wire.h"
 
-/* READ response packets sent per turn of the receive worker or reply_work. */
+/*
+ * Packets handled per turn of the receive worker or reply_work: READ
+ * responses sent and held requests taken together.
+ */
 #define DMR_WIRE_REPLY_BUDGET	32
 /* How often a READ response packet the qdisc refused is tried again. */
 #define DMR_WIRE_XMIT_TRIES	20
-/* Request packets held behind a READ reply, per QP. */
+/* Request packets held behind a READ reply, per QP and in all. */
 #define DMR_WIRE_BACKLOG	256
+#define DMR_WIRE_HELD_MAX	8192
+
+/* Packets held in every QP's backlog: the memory peers can pin so. */
+static atomic_t dmr_wire_held = ATOMIC_INIT(0);
+
+/* Drop the packets held in @qp's backlog (rq_lock, or @qp unreachable). */
+void dmr_wire_backlog_purge(struct dmr_qp *qp)
+{
+	atomic_sub(skb_queue_len(&qp->wire_backlog), &dmr_wire_held);
+	__skb_queue_purge(&qp->wire_backlog);
+}
 
 void dmr_wire_resp_reset(struct dmr_qp *qp)
 {
 	struct dmr_wire_res *res = qp->wresp.res;
 	u32 nres = qp->wresp.nres;
 
-	__skb_queue_purge(&qp->wire_backlog);
+	lockdep_assert_held(&qp->rq_lock);
+	dmr_wire_backlog_purge(qp);
 	memset(&qp->wresp, 0, sizeof(qp->wresp));
 	if (res)
 		memset(res, 0, nres * sizeof(*res));
@@ -349,22 +364,23 @@ static void dmr_wire_read_reply(struct dmr_qp *qp, u32 psn, u64 va, u32 rkey,
 }
 
 /*
- * Send up to DMR_WIRE_REPLY_BUDGET packets of the READ reply in progress.
- * Memory that cannot be read ends it with a remote access NAK at that
- * packet's PSN, and the QP in error. 0: the reply is over (sent, or given
- * up: the requester asks again for what it misses); -EAGAIN: more to
- * send; -ENOBUFS: the qdisc is full, send again after a pause.
+ * Send packets of the READ reply in progress, as many as *@budget allows
+ * (and take them from it). Memory that cannot be read ends the reply with
+ * a remote access NAK at that packet's PSN, and the QP in error. 0: the
+ * reply is over (sent, or given up: the requester asks again for what it
+ * misses); -EAGAIN: more to send; -ENOBUFS: the qdisc is full, send again
+ * after a pause.
  */
-static int dmr_wire_reply_some(struct dmr_qp *qp)
+static int dmr_wire_reply_some(struct dmr_qp *qp, u32 *budget)
 {
 	struct dmr_wire_reply *rp = &qp->wresp.reply;
-	u32 mtu = qp->path.mtu, budget = DMR_WIRE_REPLY_BUDGET;
+	u32 mtu = qp->path.mtu;
 	u32 psn, plen;
 	u64 off;
 	int err;
 
 	lockdep_assert_held(&qp->rq_lock);
-	while (rp->active && budget--) {
+	for (; rp->active && *budget; (*budget)--) {
 		off = (u64)rp->i * mtu;
 		plen = min_t(u64, mtu, rp->len - off);
 		psn = (rp->psn + rp->i) & DMR_BTH_PSN;
@@ -589,15 +605,29 @@ static void dmr_wire_resp_handle(struct dmr_qp *qp, const struct dmr_pkt *pkt)
 		dmr_wire_resp_atomic(qp, pkt);
 }
 
+/*
+ * Hold @pkt behind the READ reply in progress. A copy of a packet held
+ * already (the requester sent it again) is dropped: taken in its turn it
+ * would be a duplicate, and a duplicate READ is answered in full again.
+ */
 static void dmr_wire_hold(struct dmr_qp *qp, const struct dmr_pkt *pkt)
 {
 	struct dmr_pkt_cb *cb = (struct dmr_pkt_cb *)pkt->skb->cb;
+	struct sk_buff *skb;
 
 	BUILD_BUG_ON(sizeof(*cb) > sizeof(pkt->skb->cb));
-	if (skb_queue_len(&qp->wire_backlog) >= DMR_WIRE_BACKLOG) {
-		dmr_dbg(qp->dev, "QP %u: PSN %u dropped: backlog full\n",
-			qp->ibqp.qp_num, pkt->psn);
-		return;
+	lockdep_assert_held(&qp->rq_lock);
+	skb_queue_walk(&qp->wire_backlog, skb) {
+		const struct dmr_pkt_cb *held = (const void *)skb->cb;
+
+		if (held->psn == pkt->psn && held->opcode == pkt->opcode)
+			return;
+	}
+	if (skb_queue_len(&qp->wire_backlog) >= DMR_WIRE_BACKLOG)
+		goto drop;
+	if (atomic_inc_return(&dmr_wire_held) > DMR_WIRE_HELD_MAX) {
+		atomic_dec(&dmr_wire_held);
+		goto drop;
 	}
 	*cb = (struct dmr_pkt_cb){
 		.hdr = pkt->hdr,
@@ -610,6 +640,11 @@ static void dmr_wire_hold(struct dmr_qp *qp, const struct dmr_pkt *pkt)
 		.ack_req = pkt->ack_req,
 	};
 	__skb_queue_tail(&qp->wire_backlog, skb_get(pkt->skb));
+	return;
+drop:
+	/* The requester sends it again. */
+	dmr_dbg(qp->dev, "QP %u: PSN %u dropped: backlog full\n",
+		qp->ibqp.qp_num, pkt->psn);
 }
 
 static void dmr_wire_unhold(struct dmr_qp *qp, struct sk_buff *skb,
@@ -617,6 +652,8 @@ static void dmr_wire_unhold(struct dmr_qp *qp, struct sk_buff *skb,
 {
 	const struct dmr_pkt_cb *cb = (const struct dmr_pkt_cb *)skb->cb;
 
+	lockdep_assert_held(&qp->rq_lock);
+	atomic_dec(&dmr_wire_held);
 	*pkt = (struct dmr_pkt){
 		.dev = qp->dev,
 		.skb = skb,
@@ -636,36 +673,39 @@ static void dmr_wire_unhold(struct dmr_qp *qp, struct sk_buff *skb,
 
 /*
  * Go on with the READ reply in progress, then with the packets held
- * behind it, until the budget of a reply runs out (reply_work goes on).
+ * behind it, DMR_WIRE_REPLY_BUDGET packets in all; reply_work goes on.
  */
 static void dmr_wire_resp_run(struct dmr_qp *qp)
 {
+	u32 budget = DMR_WIRE_REPLY_BUDGET;
 	struct dmr_pkt pkt;
 	struct sk_buff *skb;
-	int err;
+	int err = 0;
 
 	lockdep_assert_held(&qp->rq_lock);
 	for (;;) {
-		if (!dmr_qp_can_receive(qp)) {
+		/* A QP being destroyed answers nothing more. */
+		if (!dmr_qp_can_receive(qp) || READ_ONCE(qp->stopping)) {
 			qp->wresp.reply.active = false;
-			__skb_queue_purge(&qp->wire_backlog);
+			dmr_wire_backlog_purge(qp);
 			return;
 		}
-		err = dmr_wire_reply_some(qp);
-		if (err) {
-			/* A destroy cancels reply_work after it set ->stopping. */
-			if (!READ_ONCE(qp->stopping))
-				mod_delayed_work(system_dfl_wq, &qp->reply_work,
-						 err == -ENOBUFS ? 1 : 0);
-			return;
-		}
+		err = dmr_wire_reply_some(qp, &budget);
+		if (err || !budget)
+			break;
 		skb = __skb_dequeue(&qp->wire_backlog);
 		if (!skb)
 			return;
+		budget--;
 		dmr_wire_unhold(qp, skb, &pkt);
 		dmr_wire_resp_handle(qp, &pkt);
 		consume_skb(skb);
 	}
+	if (!qp->wresp.reply.active && skb_queue_empty(&qp->wire_backlog))
+		return;
+	/* A destroy cancels reply_work after it set ->stopping. */
+	mod_delayed_work(system_dfl_wq, &qp->reply_work,
+			 err == -ENOBUFS ? 1 : 0);
 }
 
 void dmr_wire_reply_work(struct work_struct *work)

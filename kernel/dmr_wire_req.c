@@ -12,10 +12,18 @@
  *
  * Retransmission is go-back-N from the first PSN not acknowledged: after
  * the local ACK timeout (retry_cnt times), at once after a PSN sequence
- * NAK, and after an RNR NAK's timer (rnr_retry times; 7 is for ever). A
- * READ is requested again for the bytes not received yet: after the
- * timeout, and at once when a response arrives past a gap (once per gap:
- * the responses behind it are in flight, and each would ask again).
+ * NAK, and after an RNR NAK's timer (rnr_retry times; 7 is for ever).
+ *
+ * A READ is asked for DMR_WIRE_WINDOW packets at a time: one READ request
+ * per piece, at most min(max_rd_atomic, 2) pieces outstanding, the next
+ * asked for as the answer to one completes. A responder never sends more
+ * than that ahead of what this requester has taken, however large the
+ * READ: a slower receiver is not flooded into drops it would have to ask
+ * for again. Pieces start at multiples of DMR_WIRE_WINDOW packets, so
+ * that a request for the rest of a piece (after the timeout, or at once
+ * when a response arrives past a gap: once per gap, the responses behind
+ * it are in flight and each would ask again) lies within one request the
+ * responder kept, as IBTA duplicate READs must.
  */
 #include <linux/jiffies.h>
 #include <linux/sched/signal.h>
@@ -150,24 +158,44 @@ static int dmr_wire_send_packet(struct dmr_qp *qp, u32 i)
 	return 0;
 }
 
-/* The READ request for what has not arrived yet. */
-static void dmr_wire_send_read(struct dmr_qp *qp)
+/* The end of the piece of a READ that packet @i is in. */
+static u32 dmr_wire_read_piece_end(const struct dmr_wire_req *r, u32 i)
+{
+	return min(round_down(i, DMR_WIRE_WINDOW) + DMR_WIRE_WINDOW, r->npsn);
+}
+
+/* Pieces of the READ in flight asked for and not all received. */
+static u32 dmr_wire_read_pieces(const struct dmr_wire_req *r)
+{
+	if (r->sent <= r->acked)
+		return 0;
+	return (r->sent - 1) / DMR_WIRE_WINDOW - r->acked / DMR_WIRE_WINDOW + 1;
+}
+
+static u32 dmr_wire_read_depth(const struct dmr_qp *qp)
+{
+	return clamp_t(u32, qp->attr.max_rd_atomic, 1, 2);
+}
+
+/* The READ request for packets [@from, @to) of the READ in flight. */
+static void dmr_wire_send_read(struct dmr_qp *qp, u32 from, u32 to)
 {
 	const struct dmr_send_wqe *wqe = qp->send_wqe;
 	struct dmr_wire_req *r = &qp->wreq;
-	u64 done = (u64)r->acked * qp->path.mtu;
+	u64 start = (u64)from * qp->path.mtu;
+	u64 end = min_t(u64, (u64)to * qp->path.mtu, r->len);
 	struct dmr_reth *reth;
 	struct sk_buff *skb;
 
 	skb = dmr_net_alloc(qp, dmr_hdr_len(dmr_opcode_mask(DMR_OP_READ_REQUEST)));
 	if (!skb)
 		return;
-	dmr_net_bth(qp, skb, DMR_OP_READ_REQUEST, 0, r->first_psn + r->acked,
-		    true, false);
+	dmr_net_bth(qp, skb, DMR_OP_READ_REQUEST, 0,
+		    (r->first_psn + from) & DMR_BTH_PSN, true, false);
 	reth = skb_put(skb, sizeof(*reth));
-	reth->va = cpu_to_be64(wqe->wr.rdma.remote_addr + done);
+	reth->va = cpu_to_be64(wqe->wr.rdma.remote_addr + start);
 	reth->rkey = cpu_to_be32(wqe->wr.rdma.rkey);
-	reth->len = cpu_to_be32(r->len - done);
+	reth->len = cpu_to_be32(end - start);
 	dmr_net_xmit(qp, skb);
 }
 
@@ -205,8 +233,13 @@ static enum ib_wc_status dmr_wire_send(struct dmr_qp *qp)
 	int err = 0;
 
 	if (dmr_wire_is_read(wqe)) {
-		dmr_wire_send_read(qp);
-		r->sent = r->npsn;
+		while (r->sent < r->npsn &&
+		       dmr_wire_read_pieces(r) < dmr_wire_read_depth(qp)) {
+			u32 end = dmr_wire_read_piece_end(r, r->sent);
+
+			dmr_wire_send_read(qp, r->sent, end);
+			r->sent = end;
+		}
 	} else if (dmr_opcode_is_atomic(wqe->opcode)) {
 		dmr_wire_send_atomic(qp);
 		r->sent = 1;
@@ -460,7 +493,8 @@ static bool dmr_wire_read_resp(struct dmr_qp *qp, const struct dmr_pkt *pkt,
 		}
 		return false;
 	}
-	if (last != (diff == r->npsn - 1) ||
+	/* Each READ request ends at the end of a piece. */
+	if (last != (diff + 1 == dmr_wire_read_piece_end(r, diff)) ||
 	    pkt->paylen != min_t(u64, mtu, r->len - off)) {
 		dmr_dbg(qp->dev, "QP %u: READ response %u of %u bad (%u bytes)\n",
 			qp->ibqp.qp_num, diff, r->npsn, pkt->paylen);
@@ -486,7 +520,7 @@ static bool dmr_wire_read_resp(struct dmr_qp *qp, const struct dmr_pkt *pkt,
 	}
 	dmr_wire_progress(qp, diff + 1);
 	*st = IB_WC_SUCCESS;
-	return last;
+	return r->acked == r->npsn;
 }
 
 /* An atomic ACK: the original value goes to the WQE's scatter entry. */
@@ -537,7 +571,9 @@ void dmr_wire_comp_rcv(struct dmr_qp *qp, const struct dmr_pkt *pkt)
 	if (done) {
 		more = dmr_wire_done(qp, st);
 	} else if (r->busy && !r->rnr_wait && r->sent < r->npsn &&
-		   r->sent - r->acked < DMR_WIRE_WINDOW) {
+		   (dmr_wire_is_read(qp->send_wqe) ?
+		    dmr_wire_read_pieces(r) < dmr_wire_read_depth(qp) :
+		    r->sent - r->acked < DMR_WIRE_WINDOW)) {
 		/* The window opened. */
 		st = dmr_wire_send(qp);
 		if (st != IB_WC_SUCCESS)

@@ -592,6 +592,15 @@ out:
 	dmr_qp_read_unlock(scp);
 }
 
+/*
+ * Whether received packets wait for the worker: a requester's timer does
+ * not take the silence of a peer for a loss while the answer may be here.
+ */
+bool dmr_net_rx_pending(void)
+{
+	return !skb_queue_empty_lockless(&dmr_rx_queue);
+}
+
 static void dmr_net_rx_work(struct work_struct *work)
 {
 	struct dmr_pkt pkt;

@@ -60,6 +60,7 @@ struct dmr_wire_req {
 	bool rnr_wait;		/* the retry timer is an RNR timer */
 	bool reread;		/* a READ was requested again for a gap */
 	bool sqd_notify;	/* SQ_DRAINED waits for the message in flight */
+	u8 postponed;		/* timeouts put off since the last progress */
 	u32 next_psn;		/* the first PSN of the next message */
 	u32 first_psn;		/* of the message in flight */
 	u32 npsn;		/* the PSNs it uses */
@@ -173,6 +174,7 @@ int dmr_wire_setup(struct dmr_qp *qp);
 void dmr_wire_release(struct dmr_qp *qp);
 struct sk_buff *dmr_net_alloc(struct dmr_qp *qp, unsigned int len);
 int dmr_net_xmit(struct dmr_qp *qp, struct sk_buff *skb);
+bool dmr_net_rx_pending(void);
 void dmr_net_bth(struct dmr_qp *qp, struct sk_buff *skb, u8 opcode,
 		 unsigned int paylen, u32 psn, bool ack_req, bool se);
 

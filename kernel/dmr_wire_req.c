@@ -34,6 +34,13 @@
 
 /* Packets sent beyond the last acknowledged one. */
 #define DMR_WIRE_WINDOW		64
+/*
+ * Timeouts put off, one timeout each, while this host has received
+ * packets it has not handled yet (dmr_net_rx_pending()): on a loaded or
+ * emulated host, the answer may be among them, and a retransmission
+ * would only add to the queue. The IBTA's timeout is a minimum.
+ */
+#define DMR_WIRE_POSTPONE_MAX	8
 
 static bool dmr_wire_is_read(const struct dmr_send_wqe *wqe)
 {
@@ -315,6 +322,7 @@ bool dmr_wire_req_run(struct dmr_qp *qp, bool in_syscall)
 	r->busy = true;
 	r->rnr_wait = false;
 	r->reread = false;
+	r->postponed = 0;
 	r->sent = 0;
 	r->acked = 0;
 	r->len = 0;
@@ -370,6 +378,12 @@ void dmr_wire_req_timeout(struct dmr_qp *qp)
 				 r->deadline - jiffies);
 		goto out;
 	}
+	if (!r->rnr_wait && r->postponed < DMR_WIRE_POSTPONE_MAX &&
+	    dmr_net_rx_pending()) {
+		r->postponed++;
+		dmr_wire_arm(qp, dmr_wire_ack_timeout(qp));
+		goto out;
+	}
 	if (r->rnr_wait) {
 		r->rnr_wait = false;
 	} else if (qp->attr.timeout) {	/* 0: infinite, never give up */
@@ -398,6 +412,7 @@ static void dmr_wire_progress(struct dmr_qp *qp, u32 acked)
 		return;
 	r->acked = acked;
 	r->reread = false;
+	r->postponed = 0;
 	if (r->sent < acked)
 		r->sent = acked;
 	qp->retries_left = qp->attr.retry_cnt;

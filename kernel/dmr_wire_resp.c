@@ -9,8 +9,8 @@
  * a READ is answered again from its saved request, its key checked again;
  * an atomic gets its saved result and is never executed twice.
  *
- * A READ is answered DMR_WIRE_REPLY_BUDGET packets at a time: the first
- * at once, the rest from the QP's reply_work, so that neither a large READ
+ * A READ is answered a budget of packets at a time: the first few at
+ * once, the rest from the QP's reply_work, so that neither a large READ
  * nor its replays hold the receive worker, which serves every QP. Request
  * packets that come meanwhile wait in the QP's backlog (bounded; beyond it
  * they are dropped and retransmitted), because an answer to them would
@@ -32,10 +32,12 @@
 #include "dmr_wire.h"
 
 /*
- * Packets handled per turn of the receive worker or reply_work: READ
- * responses sent and held requests taken together.
+ * Packets handled per turn of reply_work, and of the receive worker (which
+ * serves every QP of the host): READ responses sent and held requests
+ * taken together.
  */
 #define DMR_WIRE_REPLY_BUDGET	32
+#define DMR_WIRE_RX_BUDGET	8
 /* How often a READ response packet the qdisc refused is tried again. */
 #define DMR_WIRE_XMIT_TRIES	20
 /* Request packets held behind a READ reply, per QP and in all. */
@@ -673,11 +675,10 @@ static void dmr_wire_unhold(struct dmr_qp *qp, struct sk_buff *skb,
 
 /*
  * Go on with the READ reply in progress, then with the packets held
- * behind it, DMR_WIRE_REPLY_BUDGET packets in all; reply_work goes on.
+ * behind it, @budget packets in all; reply_work goes on.
  */
-static void dmr_wire_resp_run(struct dmr_qp *qp)
+static void dmr_wire_resp_run(struct dmr_qp *qp, u32 budget)
 {
-	u32 budget = DMR_WIRE_REPLY_BUDGET;
 	struct dmr_pkt pkt;
 	struct sk_buff *skb;
 	int err = 0;
@@ -715,7 +716,7 @@ void dmr_wire_reply_work(struct work_struct *work)
 
 	mutex_lock(&qp->rq_lock);
 	if (qp->wire)
-		dmr_wire_resp_run(qp);
+		dmr_wire_resp_run(qp, DMR_WIRE_REPLY_BUDGET);
 	mutex_unlock(&qp->rq_lock);
 }
 
@@ -736,7 +737,7 @@ void dmr_wire_resp_rcv(struct dmr_qp *qp, const struct dmr_pkt *pkt)
 		goto out;
 	}
 	dmr_wire_resp_handle(qp, pkt);
-	dmr_wire_resp_run(qp);
+	dmr_wire_resp_run(qp, DMR_WIRE_RX_BUDGET);
 out:
 	mutex_unlock(&qp->rq_lock);
 }

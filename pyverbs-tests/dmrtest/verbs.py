@@ -156,8 +156,8 @@ class Endpoint:
         """Exactly @count completions, whatever their status."""
         return poll_cq(self.cq, count, timeout)
 
-    def poll_ok(self, count=1):
-        wcs = self.poll(count)
+    def poll_ok(self, count=1, timeout=POLL_TIMEOUT):
+        wcs = self.poll(count, timeout)
         for wc in wcs:
             if wc.status != ibv_wc_status.IBV_WC_SUCCESS:
                 raise AssertionError(f'completion status {wc.status} '

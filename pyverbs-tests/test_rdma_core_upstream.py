@@ -4,6 +4,9 @@ rdma-core's own test suite, unmodified, run against dmr0: the verbs
 applications expect of any device. Tests of features dmr does not have
 (UC, XRC, memory windows, ODP, multicast...) skip themselves when
 the device answers EOPNOTSUPP, as they do on rxe for what rxe lacks.
+
+The RC traffic tests among them run a second time with force_wire: the
+same QPs on RoCE v2 through the loopback device.
 """
 import pytest
 from args_parser import parser
@@ -27,3 +30,29 @@ from tests.test_srq import SrqTestCase  # noqa: F401
 
 pytestmark = pytest.mark.usefixtures('dmr_links')
 
+
+
+@pytest.fixture
+def forced_wire():
+    """Every RC QP that reaches RTR meanwhile uses the wire."""
+    path = '/sys/module/dmr/parameters/force_wire'
+    with open(path, 'w') as f:
+        f.write('1')
+    yield
+    with open(path, 'w') as f:
+        f.write('0')
+
+
+@pytest.mark.usefixtures('dmr_links', 'forced_wire')
+class AtomicOnTheWireTest(AtomicTest):
+    pass
+
+
+@pytest.mark.usefixtures('dmr_links', 'forced_wire')
+class QpExOnTheWireTest(QpExTestCase):
+    pass
+
+
+@pytest.mark.usefixtures('dmr_links', 'forced_wire')
+class SrqOnTheWireTest(SrqTestCase):
+    pass

@@ -61,6 +61,7 @@ struct dmr_wire_req {
 	bool reread;		/* a READ was requested again for a gap */
 	bool sqd_notify;	/* SQ_DRAINED waits for the message in flight */
 	u8 postponed;		/* timeouts put off since the last progress */
+	bool heard;		/* a response came that could not be taken */
 	u32 next_psn;		/* the first PSN of the next message */
 	u32 first_psn;		/* of the message in flight */
 	u32 npsn;		/* the PSNs it uses */

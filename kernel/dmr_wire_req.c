@@ -36,9 +36,12 @@
 #define DMR_WIRE_WINDOW		64
 /*
  * Timeouts put off, one timeout each, while this host has received
- * packets it has not handled yet (dmr_net_rx_pending()): on a loaded or
- * emulated host, the answer may be among them, and a retransmission
- * would only add to the queue. The IBTA's timeout is a minimum.
+ * packets it has not handled yet (dmr_net_rx_pending()), or the responder
+ * sent READ responses this requester could not take (past a gap it asked
+ * to fill): on a loaded or emulated host the answer may be among the
+ * former, and the responder is alive and working through its queue in
+ * the latter; a retransmission would only add to the queues. The IBTA's
+ * timeout is a minimum.
  */
 #define DMR_WIRE_POSTPONE_MAX	8
 
@@ -323,6 +326,7 @@ bool dmr_wire_req_run(struct dmr_qp *qp, bool in_syscall)
 	r->rnr_wait = false;
 	r->reread = false;
 	r->postponed = 0;
+	r->heard = false;
 	r->sent = 0;
 	r->acked = 0;
 	r->len = 0;
@@ -379,7 +383,8 @@ void dmr_wire_req_timeout(struct dmr_qp *qp)
 		goto out;
 	}
 	if (!r->rnr_wait && r->postponed < DMR_WIRE_POSTPONE_MAX &&
-	    dmr_net_rx_pending()) {
+	    (dmr_net_rx_pending() || r->heard)) {
+		r->heard = false;
 		r->postponed++;
 		dmr_wire_arm(qp, dmr_wire_ack_timeout(qp));
 		goto out;
@@ -413,6 +418,7 @@ static void dmr_wire_progress(struct dmr_qp *qp, u32 acked)
 	r->acked = acked;
 	r->reread = false;
 	r->postponed = 0;
+	r->heard = false;
 	if (r->sent < acked)
 		r->sent = acked;
 	qp->retries_left = qp->attr.retry_cnt;
@@ -500,6 +506,7 @@ static bool dmr_wire_read_resp(struct dmr_qp *qp, const struct dmr_pkt *pkt,
 		return false;
 	/* In order only: past a gap, ask for the rest again, once. */
 	if (diff > r->acked) {
+		r->heard = true;
 		if (!r->reread) {
 			r->reread = true;
 			r->sent = r->acked;

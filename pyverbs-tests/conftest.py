@@ -27,6 +27,12 @@ if _rdma_build:
                    'list_tests': False}
 
 
+# The two-guest tests run only in the client guest of
+# testbed/run-two-guests.sh, which sets DMR_TWO_GUESTS.
+collect_ignore = [] if os.environ.get('DMR_TWO_GUESTS') else [
+    'test_dmr_two_guests.py']
+
+
 def pytest_configure(config):
     config.addinivalue_line('markers',
                             'guest: needs the testbed guest (root, QEMU devices)')

@@ -45,6 +45,10 @@ def main():
     ap.add_argument('--guest-status', type=int,
                     help="exit status of guest-run, if the guest ran")
     ap.add_argument('--guest-log', help='the guest console log')
+    ap.add_argument('--server-status', type=int,
+                    help='exit status of guest-run of the server guest '
+                         '(run-two-guests.sh)')
+    ap.add_argument('--server-log', help="the server guest's console log")
     args = ap.parse_args()
 
     suites = {}
@@ -67,6 +71,14 @@ def main():
                        'failed' if args.guest_status == 125 else 'passed'))
         if reason:
             print(f'guest: {reason}; console log: {args.guest_log}')
+        if args.server_status is not None:
+            checks.append(('server guest finished its command',
+                           'passed' if args.server_status == 0 else 'failed'))
+            checks.append(('server guest kernel log has no report',
+                           'failed' if args.server_status == 125 else 'passed'))
+            reason = GUEST_STATUS.get(args.server_status)
+            if reason:
+                print(f'server guest: {reason}; console log: {args.server_log}')
         suites['guest checks'] = checks
 
     totals = {'passed': 0, 'failed': 0, 'skipped': 0}
